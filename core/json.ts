@@ -1,0 +1,4 @@
+/** Returns the stored text of a JSON document: two-space indent and a final newline. */
+export function toStoredJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}

@@ -61,7 +61,11 @@ describe("signing", () => {
   });
 
   it("rejects missing headers without throwing", async () => {
-    const result = await verify([decodeSecret(SECRET)], { id: null, timestamp: null, signature: null }, BODY);
+    const result = await verify(
+      [decodeSecret(SECRET)],
+      { id: null, timestamp: null, signature: null },
+      BODY,
+    );
     expect(result).toMatchObject({ ok: false, reason: "missing-headers" });
   });
 });

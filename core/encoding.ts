@@ -3,7 +3,9 @@
 const encoder = new TextEncoder();
 
 export function utf8(text: string): Uint8Array<ArrayBuffer> {
-  return encoder.encode(text);
+  // workers-types declares encode() as returning Uint8Array<ArrayBufferLike>;
+  // copying into a new array gives the ArrayBuffer-backed type in both runtimes.
+  return new Uint8Array(encoder.encode(text));
 }
 
 export function toHex(bytes: ArrayBuffer | Uint8Array): string {

@@ -1,4 +1,24 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Placeholder until the Worker's tests arrive: runs no file.
-export default defineConfig({ test: { name: "worker", include: ["test/worker/**/*.test.ts"], passWithNoTests: true } });
+/** Secrets of the test Worker; fixed values that protect nothing. */
+export const TEST_SECRETS = {
+  WEBHOOK_SECRET: "whsec_dGVzdC13ZWJob29rLXNlY3JldC0zMi1ieXRlcy1sb25nIQ==",
+  ADMIN_TOKEN: "test-admin-token",
+  SESSION_TOKEN: "test-session-token",
+};
+
+// Worker tests run inside workerd with the bindings of wrangler.test.toml.
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.test.toml" },
+      miniflare: { bindings: TEST_SECRETS },
+    }),
+  ],
+  test: {
+    name: "worker",
+    include: ["**/*.test.ts"],
+    testTimeout: 30_000,
+  },
+});

@@ -1,0 +1,49 @@
+/** The Worker's entry point: builds the app's dependencies from the environment. */
+
+import type { Hono } from "hono";
+import { createApp } from "./app.ts";
+import { createBucket } from "./bucket/index.ts";
+import { loadConfig } from "./config.ts";
+import type { Env } from "./env.ts";
+import { errorBody, HttpError } from "./errors.ts";
+import type { AppEnv } from "./log.ts";
+import { jsonLogger } from "./log.ts";
+import { registryStub } from "./registry/stub.ts";
+
+export { Registry } from "./registry/registry.ts";
+
+const apps = new WeakMap<Env, Hono<AppEnv>>();
+
+function appFor(env: Env): Hono<AppEnv> {
+  let app = apps.get(env);
+  if (app === undefined) {
+    const config = loadConfig(env);
+    app = createApp({
+      config,
+      bucket: createBucket(config, env),
+      registry: registryStub(env),
+      now: () => Date.now(),
+      logger: jsonLogger({ service: "r2-skills" }),
+    });
+    apps.set(env, app);
+  }
+  return app;
+}
+
+export default {
+  async fetch(request, env, ctx): Promise<Response> {
+    let app: Hono<AppEnv>;
+    try {
+      app = appFor(env);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        jsonLogger({ service: "r2-skills" }).error("invalid configuration", {
+          message: error.message,
+        });
+        return Response.json(errorBody(error.code, error.message), { status: error.status });
+      }
+      throw error;
+    }
+    return app.fetch(request, env, ctx);
+  },
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,109 @@
+/**
+ * The job summary of a run, as Markdown: what was published where, each
+ * skill's change, the object counts and whether the Worker was notified.
+ * Pure functions build the text so tests can read it; `writeSummary` hands
+ * it to the runner.
+ */
+
+import * as core from "@actions/core";
+import { formatProblem, sortProblems } from "../core/validation.ts";
+import type { PublishOutcome, PublishResult } from "../publisher/types.ts";
+
+/** Escapes text for a Markdown table cell or list item. */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/\\/g, "\\\\")
+    .replace(/[|*_`[\]<>#]/g, (character) => `\\${character}`)
+    .replace(/\r?\n/g, " ");
+}
+
+/** Formats a byte count with binary units, such as `1.5 KiB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+const HEADINGS: Record<PublishOutcome, string> = {
+  published: "Skills published",
+  republished: "Skills published again (version already in the bucket)",
+  planned: "Skills publish plan (dry run, nothing written)",
+  invalid: "Skills are invalid (nothing written)",
+};
+
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "")}\``;
+}
+
+/** Builds the summary of a publish result. */
+export function summaryMarkdown(result: PublishResult): string {
+  const lines: string[] = [`## ${HEADINGS[result.outcome]}`, ""];
+  lines.push("| | |", "| --- | --- |");
+  lines.push(`| Version | ${code(result.version)} |`);
+  lines.push(`| Channel | ${code(result.channel)} |`);
+  lines.push(
+    `| Base | ${result.base === null ? "none (every file uploaded)" : code(result.base)} |`,
+  );
+  lines.push(`| Manifest | ${code(result.manifestKey)} |`);
+  lines.push("");
+
+  if (result.skillChanges.length > 0) {
+    lines.push("| Skill | Change | Files | Size |", "| --- | --- | ---: | ---: |");
+    for (const change of result.skillChanges) {
+      lines.push(
+        `| ${escapeMarkdown(change.name)} | ${change.status} | ${change.files} | ${formatBytes(change.bytes)} |`,
+      );
+    }
+    lines.push("");
+  }
+
+  if (result.outcome !== "invalid") {
+    const verb = result.outcome === "planned" ? "To upload" : "Uploaded";
+    lines.push(
+      `${verb}: ${result.uploaded} files (${formatBytes(result.bytesUploaded)}). ` +
+        `Copied from the base: ${result.copied}. Removed since the base: ${result.removed}.`,
+      "",
+    );
+    lines.push(notificationLine(result), "");
+  }
+
+  const problems = sortProblems(result.problems);
+  if (problems.length > 0) {
+    const errors = problems.filter((problem) => problem.severity === "error").length;
+    lines.push(
+      `### Validation problems: ${errors} errors, ${problems.length - errors} warnings`,
+      "",
+    );
+    for (const problem of problems) lines.push(`- ${escapeMarkdown(formatProblem(problem))}`);
+    lines.push("");
+  }
+  return lines.join("\n");
+}
+
+function notificationLine(result: PublishResult): string {
+  if (result.notified) return "The Worker was notified.";
+  const reason = result.notifySkipped ?? "no webhook is configured";
+  return `The Worker was not notified: ${escapeMarkdown(reason)}.`;
+}
+
+/** Builds the summary of a push that deleted a branch. */
+export function branchDeletedMarkdown(ref: string): string {
+  return [
+    "## Nothing published",
+    "",
+    `The push deleted ${code(ref || "a branch")}, so there are no files to publish.`,
+    "",
+  ].join("\n");
+}
+
+/** Appends Markdown to the job summary; does nothing outside a runner. */
+export async function writeSummary(markdown: string): Promise<void> {
+  if ((process.env.GITHUB_STEP_SUMMARY ?? "") === "") return;
+  await core.summary.addRaw(markdown, true).write();
+}

@@ -1,0 +1,164 @@
+/**
+ * Setting a session's sandbox up: mount the pinned version read-only, check
+ * that a known file of it is visible, set the agent's environment, start
+ * the agent and wait for its port, and only then write the setup marker.
+ * A failure after the mount removes the mount again, so no session is left
+ * half set up.
+ */
+
+import { sha256Hex } from "../../core/encoding.ts";
+import type { Logger } from "../../core/logger.ts";
+import { type Manifest, parseManifest } from "../../core/manifest.ts";
+import type { Bucket } from "../bucket/types.ts";
+import type { WorkerConfig } from "../config.ts";
+import { requireSecret } from "../config.ts";
+import { describe, HttpError } from "../errors.ts";
+import { MountError, type MountTarget, type VersionMounter, verifyMount } from "../mount/index.ts";
+import { LocalHostError } from "../sandbox/local-host.ts";
+import type { SandboxHandle } from "../sandbox/types.ts";
+import { SandboxUnsupportedError } from "../sandbox/types.ts";
+import type { SessionRecord } from "./records.ts";
+
+/** How long the agent may take to listen on AGENT_PORT after it starts. */
+export const AGENT_PORT_TIMEOUT_MS = 60_000;
+
+export interface SetupContext {
+  config: WorkerConfig;
+  bucket: Bucket;
+  mounter: VersionMounter;
+  logger: Logger;
+}
+
+/** Reads the version's manifest and checks it against the SHA-256 the registry recorded. */
+export async function readManifest(
+  bucket: Bucket,
+  record: Pick<SessionRecord, "sessionId" | "version" | "manifestKey" | "manifestSha256">,
+): Promise<Manifest> {
+  const object = await bucket.get(record.manifestKey);
+  if (object === null) {
+    throw new HttpError(
+      502,
+      "manifest_missing",
+      `The manifest ${record.manifestKey} of version ${record.version} is missing from the bucket, so session ${record.sessionId} cannot be set up; publish the version again or pick another`,
+    );
+  }
+  const text = await object.text();
+  const digest = await sha256Hex(text);
+  if (digest !== record.manifestSha256) {
+    throw new HttpError(
+      502,
+      "manifest_mismatch",
+      `The manifest ${record.manifestKey} has SHA-256 ${digest} but the registry recorded ${record.manifestSha256} for version ${record.version}; publish the version again`,
+    );
+  }
+  try {
+    return parseManifest(text, record.manifestKey);
+  } catch (error: unknown) {
+    throw new HttpError(502, "manifest_invalid", describe(error), { cause: error });
+  }
+}
+
+/** The environment of the agent: the version, the channel, the model and one API credential. */
+export function agentEnv(config: WorkerConfig, record: SessionRecord): Record<string, string> {
+  const env: Record<string, string> = {
+    SKILLS_VERSION: record.version,
+    ANTHROPIC_MODEL: config.model,
+  };
+  if (record.channel !== null) env.SKILLS_CHANNEL = record.channel;
+  const apiKey = config.secrets.ANTHROPIC_API_KEY;
+  const oauthToken = config.secrets.CLAUDE_CODE_OAUTH_TOKEN;
+  if (apiKey !== undefined) env.ANTHROPIC_API_KEY = apiKey;
+  else if (oauthToken !== undefined) env.CLAUDE_CODE_OAUTH_TOKEN = oauthToken;
+  else if (config.agentCommand !== undefined) {
+    // An agent started here needs a credential; this throws the 500 that names the fix.
+    requireSecret(config, "ANTHROPIC_API_KEY");
+  }
+  return env;
+}
+
+/** Turns an error of one setup step into the response the client gets. */
+function setupFailure(step: string, record: SessionRecord, error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  const subject = `Setting up session ${record.sessionId} with version ${record.version} failed to ${step}`;
+  if (error instanceof MountError) {
+    return new HttpError(502, "mount_failed", error.message, { cause: error });
+  }
+  if (error instanceof SandboxUnsupportedError) {
+    return new HttpError(501, "not_supported", `${subject}: ${error.message}`, { cause: error });
+  }
+  if (error instanceof LocalHostError) {
+    return new HttpError(502, "sandbox_host_failed", `${subject}: ${error.message}`, {
+      cause: error,
+    });
+  }
+  return new HttpError(
+    503,
+    "sandbox_unavailable",
+    `${subject}; the sandbox reported an error (see the Worker's logs); retry later`,
+    { cause: error, headers: { "Retry-After": "10" } },
+  );
+}
+
+async function step<T>(name: string, record: SessionRecord, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error: unknown) {
+    throw setupFailure(name, record, error);
+  }
+}
+
+/**
+ * Mounts the session's version and starts its agent. On failure it removes
+ * the mount and throws an `HttpError` that names the session, the version
+ * and the step.
+ */
+export async function setUpSandbox(
+  context: SetupContext,
+  handle: SandboxHandle,
+  record: SessionRecord,
+): Promise<void> {
+  const { config, logger, mounter } = context;
+  const env = agentEnv(config, record);
+  const manifest = await readManifest(context.bucket, record);
+  const target: MountTarget = {
+    sessionId: record.sessionId,
+    version: record.version,
+    manifestKey: record.manifestKey,
+    manifest,
+    mountPath: config.mountPath,
+    rootPrefix: config.rootPrefix,
+  };
+  const ids = { sessionId: record.sessionId, version: record.version, mountMode: mounter.mode };
+
+  await step(`mount it at ${config.mountPath}`, record, () => mounter.mount(handle, target));
+  logger.info("version mounted", ids);
+  try {
+    await step("show the mounted files", record, () => verifyMount(handle, target));
+    await step("set the agent's environment", record, () => handle.setEnvVars(env));
+    const command = config.agentCommand;
+    if (command !== undefined) {
+      const process = await step("start the agent (AGENT_COMMAND)", record, () =>
+        handle.startProcess(command),
+      );
+      await step(`see the agent listen on port ${config.agentPort}`, record, () =>
+        process.waitForPort(config.agentPort, { timeoutMs: AGENT_PORT_TIMEOUT_MS }),
+      );
+      logger.info("agent started", { ...ids, processId: process.id, port: config.agentPort });
+    }
+    await step("record the finished setup", record, () => handle.writeSetupMarker(record.version));
+  } catch (error: unknown) {
+    // NOTE: an agent process that started but never listened keeps running;
+    // the handle has no operation to stop it.
+    try {
+      await mounter.unmount(handle, target);
+      logger.warn("setup failed; mount removed", { ...ids, error: describe(error) });
+    } catch (unmountError: unknown) {
+      logger.error("setup failed and removing the mount failed too", {
+        ...ids,
+        error: describe(error),
+        unmountError: describe(unmountError),
+      });
+    }
+    throw error;
+  }
+}

@@ -67,6 +67,15 @@ async function copyFile(
       `Version ${target.version} is incomplete: object ${quote(key)} is missing from the bucket; publish the version again`,
     );
   }
+  // Checked before the body is read, so an object larger than the manifest
+  // claims is never loaded into the Worker's memory. A missing length reads
+  // as 0 and falls through to the exact check after the read.
+  if (object.size > file.size) {
+    await object.body.cancel();
+    throw new MountError(
+      `Object ${quote(key)} has ${object.size} bytes but the manifest of version ${target.version} lists ${file.size}; publish the version again`,
+    );
+  }
   const bytes = new Uint8Array(await object.arrayBuffer());
   if (bytes.byteLength !== file.size) {
     throw new MountError(

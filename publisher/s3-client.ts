@@ -1,0 +1,110 @@
+/**
+ * The S3 client for R2 and other S3-compatible stores, and how its errors
+ * are classified. Retries happen in one layer only, in `store.ts`, so the
+ * SDK's own retry is off (`maxAttempts: 1`).
+ */
+
+import { S3Client } from "@aws-sdk/client-s3";
+import type { StoreSettings } from "./types.ts";
+
+/** Time allowed for establishing a connection, in milliseconds. */
+const CONNECTION_TIMEOUT_MS = 10_000;
+
+export function createS3Client(settings: StoreSettings, timeoutMs: number): S3Client {
+  return new S3Client({
+    region: settings.region,
+    endpoint: settings.endpoint,
+    forcePathStyle: settings.forcePathStyle,
+    credentials: {
+      accessKeyId: settings.accessKeyId,
+      secretAccessKey: settings.secretAccessKey,
+    },
+    maxAttempts: 1,
+    // R2 and many S3-compatible servers reject or ignore the CRC checksums
+    // the SDK adds by default since 3.729; the manifest carries SHA-256 instead.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    // requestTimeout is the socket's idle timeout, so it applies to every
+    // request including each part of a multipart upload.
+    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: CONNECTION_TIMEOUT_MS },
+  });
+}
+
+/**
+ * Encodes a key for `x-amz-copy-source`: every segment percent-encoded as
+ * by `encodeURIComponent`, so `+`, `&`, `%`, `?`, `#`, spaces and non-ASCII
+ * letters reach the server as themselves. The SDK sends CopySource as given.
+ */
+export function copySource(bucket: string, key: string): string {
+  return `${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+interface ErrorShape {
+  name?: unknown;
+  code?: unknown;
+  $retryable?: unknown;
+  $metadata?: { httpStatusCode?: unknown };
+}
+
+function shapeOf(error: unknown): ErrorShape {
+  return typeof error === "object" && error !== null ? (error as ErrorShape) : {};
+}
+
+/** The HTTP status of a failed SDK request, when the server answered. */
+export function statusOf(error: unknown): number | undefined {
+  const status = shapeOf(error).$metadata?.httpStatusCode;
+  return typeof status === "number" ? status : undefined;
+}
+
+/** Whether the error means the key does not exist. */
+export function isNotFound(error: unknown): boolean {
+  const { name } = shapeOf(error);
+  return name === "NoSuchKey" || name === "NotFound" || statusOf(error) === 404;
+}
+
+const RETRYABLE_NAMES = new Set([
+  "SlowDown",
+  "Throttling",
+  "ThrottlingException",
+  "TooManyRequests",
+  "TooManyRequestsException",
+  "RequestTimeout",
+  "RequestTimeoutException",
+  "InternalError",
+  "ServiceUnavailable",
+  // The only abort signal is the per-request timeout.
+  "TimeoutError",
+  "AbortError",
+]);
+
+const RETRYABLE_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/** Throttling (429, 503 SlowDown), other 5xx, timeouts and connection errors. */
+export function isRetryable(error: unknown): boolean {
+  const shape = shapeOf(error);
+  const status = statusOf(error);
+  if (status !== undefined && (status === 429 || status >= 500)) return true;
+  if (typeof shape.name === "string" && RETRYABLE_NAMES.has(shape.name)) return true;
+  if (typeof shape.code === "string" && RETRYABLE_CODES.has(shape.code)) return true;
+  return shape.$retryable !== undefined && shape.$retryable !== null && shape.$retryable !== false;
+}
+
+/** Describes a failed request without echoing headers or credentials. */
+export function describeError(error: unknown): string {
+  const shape = shapeOf(error);
+  const status = statusOf(error);
+  const name = typeof shape.name === "string" ? shape.name : "Error";
+  const message = error instanceof Error ? error.message : String(error);
+  return status === undefined ? `${name}: ${message}` : `${name} (HTTP ${status}): ${message}`;
+}

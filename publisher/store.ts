@@ -1,0 +1,221 @@
+/**
+ * The bucket as the publisher uses it: get, head, put, copy and list over
+ * the S3 API, with bounded concurrency, one layer of retries (backoff with
+ * jitter on throttling, 5xx, timeouts and connection errors) and a timeout
+ * per request. Keys are passed through unchanged.
+ */
+
+import {
+  CopyObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import type { Logger } from "../core/logger.ts";
+import { PublishError } from "./errors.ts";
+import { createLimiter } from "./limiter.ts";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from "./retry.ts";
+import { copySource, createS3Client, describeError, isNotFound, isRetryable } from "./s3-client.ts";
+import type { StoreSettings } from "./types.ts";
+
+/** Files above this size go up as multipart uploads, in parts of this size. */
+export const MULTIPART_THRESHOLD_BYTES = 8 * 1024 * 1024;
+/** Time allowed for one request, in milliseconds. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_CONCURRENCY = 16;
+/** Parts of one multipart upload in flight at once. */
+const MULTIPART_QUEUE_SIZE = 4;
+
+export interface StoreOptions {
+  logger: Logger;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+  multipartThresholdBytes?: number;
+}
+
+export interface ObjectInfo {
+  size: number;
+  contentType: string | undefined;
+  /** User metadata, keys without `x-amz-meta-`. */
+  metadata: Record<string, string>;
+}
+
+export interface PutOptions {
+  contentType: string;
+  metadata: Record<string, string>;
+}
+
+export class S3Store {
+  readonly bucket: string;
+  readonly #client: S3Client;
+  readonly #logger: Logger;
+  readonly #retry: RetryPolicy;
+  readonly #timeoutMs: number;
+  readonly #multipartThreshold: number;
+  readonly #limit: <T>(task: () => Promise<T>) => Promise<T>;
+
+  constructor(settings: StoreSettings, options: StoreOptions) {
+    this.bucket = settings.bucket;
+    this.#logger = options.logger;
+    this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#multipartThreshold = options.multipartThresholdBytes ?? MULTIPART_THRESHOLD_BYTES;
+    this.#limit = createLimiter(settings.concurrency || DEFAULT_CONCURRENCY);
+    this.#client = createS3Client(settings, this.#timeoutMs);
+  }
+
+  /** Returns the object's bytes, or `undefined` when the key does not exist. */
+  async getBytes(key: string): Promise<Uint8Array | undefined> {
+    return this.#request("GET", key, async (abortSignal) => {
+      try {
+        const output = await this.#client.send(
+          new GetObjectCommand({ Bucket: this.bucket, Key: key }),
+          { abortSignal },
+        );
+        if (output.Body === undefined) return new Uint8Array();
+        return await output.Body.transformToByteArray();
+      } catch (error: unknown) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  /** Returns the object as UTF-8 text, or `undefined` when the key does not exist. */
+  async getText(key: string): Promise<string | undefined> {
+    const bytes = await this.getBytes(key);
+    return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+  }
+
+  /** Returns the object's size and metadata, or `undefined` when the key does not exist. */
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    return this.#request("HEAD", key, async (abortSignal) => {
+      try {
+        const output = await this.#client.send(
+          new HeadObjectCommand({ Bucket: this.bucket, Key: key }),
+          { abortSignal },
+        );
+        return {
+          size: output.ContentLength ?? 0,
+          contentType: output.ContentType,
+          metadata: output.Metadata ?? {},
+        };
+      } catch (error: unknown) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  /** Writes an object; bodies above the multipart threshold go up in parts. */
+  async put(key: string, body: Uint8Array, options: PutOptions): Promise<void> {
+    const params = {
+      Bucket: this.bucket,
+      Key: key,
+      Body: body,
+      ContentType: options.contentType,
+      Metadata: options.metadata,
+    };
+    if (body.byteLength > this.#multipartThreshold) {
+      await this.#request("PUT (multipart)", key, async () => {
+        const upload = new Upload({
+          client: this.#client,
+          params,
+          partSize: this.#multipartThreshold,
+          queueSize: MULTIPART_QUEUE_SIZE,
+          leavePartsOnError: false,
+        });
+        await upload.done();
+      });
+      return;
+    }
+    await this.#request("PUT", key, async (abortSignal) => {
+      await this.#client.send(new PutObjectCommand(params), { abortSignal });
+    });
+  }
+
+  /**
+   * Copies `sourceKey` to `key` inside the bucket, keeping the source's
+   * content type and metadata. Returns `"missing"` when the source does not exist.
+   */
+  async copy(sourceKey: string, key: string): Promise<"copied" | "missing"> {
+    return this.#request("COPY", key, async (abortSignal) => {
+      try {
+        await this.#client.send(
+          new CopyObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            CopySource: copySource(this.bucket, sourceKey),
+            MetadataDirective: "COPY",
+          }),
+          { abortSignal },
+        );
+        return "copied";
+      } catch (error: unknown) {
+        if (isNotFound(error)) return "missing";
+        throw error;
+      }
+    });
+  }
+
+  /** Lists every key under `prefix`, following continuation tokens. */
+  async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.#request("LIST", prefix, (abortSignal) =>
+        this.#client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            ContinuationToken: token,
+          }),
+          { abortSignal },
+        ),
+      );
+      for (const object of page.Contents ?? []) {
+        if (object.Key !== undefined) keys.push(object.Key);
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    return keys;
+  }
+
+  /** Closes the client's sockets. */
+  destroy(): void {
+    this.#client.destroy();
+  }
+
+  /** Runs one request under the concurrency limit with retries and a timeout. */
+  #request<T>(
+    operation: string,
+    key: string,
+    send: (abortSignal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    return this.#limit(async () => {
+      try {
+        return await withRetry(
+          this.#retry,
+          {
+            isRetryable,
+            onRetry: (error, attempt, waitMs) =>
+              this.#logger.warn(`${operation} ${key} failed, retrying in ${waitMs} ms`, {
+                attempt,
+                error: describeError(error),
+              }),
+          },
+          () => send(AbortSignal.timeout(this.#timeoutMs)),
+        );
+      } catch (error: unknown) {
+        throw new PublishError(
+          "store",
+          `${operation} ${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)} failed: ${describeError(error)}; check the endpoint, bucket name and credentials`,
+          { cause: error },
+        );
+      }
+    });
+  }
+}

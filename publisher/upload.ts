@@ -1,0 +1,109 @@
+/**
+ * Writes a version's objects as planned: new and changed files uploaded from
+ * the runner, unchanged files copied server side from the base version (and
+ * uploaded after all when the base object is gone). Every object is
+ * attempted before any failure is reported, so a re-run has less to do.
+ */
+
+import { contentTypeOf } from "../core/content-type.ts";
+import { objectKey } from "../core/keys.ts";
+import type { Logger } from "../core/logger.ts";
+import type { CommitInfo } from "../core/manifest.ts";
+import { objectMetadata } from "../core/metadata.ts";
+import type { Plan } from "../core/plan.ts";
+import { messageOf, PublishError } from "./errors.ts";
+import { createLimiter } from "./limiter.ts";
+import type { SourceFile } from "./source-tree.ts";
+import type { S3Store } from "./store.ts";
+
+export interface UploadCounts {
+  uploaded: number;
+  copied: number;
+  bytesUploaded: number;
+}
+
+export interface UploadInput {
+  store: S3Store;
+  root: string;
+  version: string;
+  commit: CommitInfo;
+  plan: Plan;
+  /** Files by path, to read the bytes of planned uploads. */
+  files: ReadonlyMap<string, SourceFile>;
+  concurrency: number;
+}
+
+/** Writes every planned object; throws `PublishError` if any failed. */
+export async function writeObjects(input: UploadInput, logger: Logger): Promise<UploadCounts> {
+  const { store, root, version, commit, plan } = input;
+  // The store limits requests; this limit also bounds the bytes read into memory.
+  const limit = createLimiter(input.concurrency);
+  const counts: UploadCounts = { uploaded: 0, copied: 0, bytesUploaded: 0 };
+  const mtime = Math.floor(Date.parse(commit.timestamp) / 1000);
+
+  const upload = async (path: string): Promise<void> => {
+    const file = input.files.get(path);
+    if (file === undefined) throw new Error(`No source file for planned path ${path}`);
+    const bytes = await file.read();
+    await store.put(objectKey(root, version, path), bytes, {
+      contentType: contentTypeOf(path),
+      metadata: objectMetadata({
+        sha256: file.sha256,
+        mode: file.mode,
+        commit: commit.dirty ? null : commit.sha,
+        mtime,
+        author: commit.author.name,
+        message: commit.message,
+      }),
+    });
+    counts.uploaded += 1;
+    counts.bytesUploaded += bytes.byteLength;
+    logger.debug(`Uploaded ${path}`, { bytes: bytes.byteLength });
+  };
+
+  const copy = async (path: string, base: string): Promise<void> => {
+    const result = await store.copy(objectKey(root, base, path), objectKey(root, version, path));
+    if (result === "copied") {
+      counts.copied += 1;
+      logger.debug(`Copied ${path} from ${base}`);
+      return;
+    }
+    logger.warn(
+      `${objectKey(root, base, path)} is missing from the base version; uploading ${path} instead`,
+    );
+    await upload(path);
+  };
+
+  const tasks: { path: string; run: () => Promise<void> }[] = plan.upload.map((file) => ({
+    path: file.path,
+    run: () => upload(file.path),
+  }));
+  const base = plan.base;
+  if (base !== null) {
+    for (const file of plan.copy) tasks.push({ path: file.path, run: () => copy(file.path, base) });
+  } else {
+    for (const file of plan.copy) tasks.push({ path: file.path, run: () => upload(file.path) });
+  }
+
+  const results = await Promise.allSettled(tasks.map((task) => limit(task.run)));
+  const failures: string[] = [];
+  results.forEach((result, index) => {
+    if (result.status === "rejected") {
+      failures.push(`${tasks[index]?.path ?? "?"}: ${messageOf(result.reason)}`);
+    }
+  });
+  if (failures.length > 0) {
+    const firstError = results.find((result) => result.status === "rejected");
+    const source =
+      firstError?.status === "rejected" && firstError.reason instanceof PublishError
+        ? firstError.reason.code
+        : "store";
+    for (const failure of failures.slice(1, 10)) logger.error(failure);
+    throw new PublishError(
+      source,
+      `${failures.length} of ${tasks.length} objects of version ${version} failed, so its manifest was not written and the version is not published. First failure: ${failures[0] ?? ""}. Re-run the publish to complete it`,
+      { cause: firstError?.status === "rejected" ? firstError.reason : undefined },
+    );
+  }
+  return counts;
+}

@@ -1,0 +1,130 @@
+/**
+ * Validates the skills folder before anything is written: the tree's shape
+ * (core `validateTree`), symlinks and submodules (`source-tree.ts`) and every
+ * SKILL.md (core `validateSkillFile`). Used by `publish` and by
+ * `r2-skills validate`.
+ */
+
+import { checkRelativePath } from "../core/paths.ts";
+import {
+  type Problem,
+  SKILL_FILE,
+  sortProblems,
+  type ValidationLevel,
+  validateSkillFile,
+  validateTree,
+} from "../core/validation.ts";
+import { PublishError } from "./errors.ts";
+import { assertWorkTree, headSha } from "./git.ts";
+import { collectCommitTree, collectWorkingTree, type SourceFile } from "./source-tree.ts";
+import type { SourceSettings } from "./types.ts";
+
+export interface ValidateInput {
+  repositoryRoot: string;
+  skillsPath: string;
+  mode: SourceSettings["mode"];
+  level: ValidationLevel;
+}
+
+export interface ValidatedSkill {
+  name: string;
+  description: string;
+}
+
+export interface ValidateResult {
+  /** Errors and warnings, sorted by file and line. */
+  problems: Problem[];
+  skills: ValidatedSkill[];
+  /** Files of the skills found, relative to the skills folder, sorted by path. */
+  files: SourceFile[];
+}
+
+/** Returns `true` when any problem is an error. */
+export function hasErrors(problems: readonly Problem[]): boolean {
+  return problems.some((problem) => problem.severity === "error");
+}
+
+/**
+ * Normalizes a skills path to `/`-separated form without leading or trailing
+ * `/` (`""` for the repository root) and checks it is safe.
+ */
+export function normalizeSkillsPath(skillsPath: string): string {
+  const trimmed = skillsPath
+    .trim()
+    .replace(/^\.\/+/, "")
+    .replace(/^\/+|\/+$/g, "");
+  if (trimmed === "" || trimmed === ".") return "";
+  const reason = checkRelativePath(trimmed);
+  if (reason !== undefined) {
+    throw new PublishError(
+      "invalid-settings",
+      `Invalid skills path ${JSON.stringify(skillsPath)}: ${reason}; use a folder relative to the repository root, such as "skills"`,
+    );
+  }
+  return trimmed;
+}
+
+/** Validates the skills under `skillsPath` and returns the files that would be published. */
+export async function validateSkills(input: ValidateInput): Promise<ValidateResult> {
+  const skillsPath = normalizeSkillsPath(input.skillsPath);
+  await assertWorkTree(input.repositoryRoot);
+  if (input.mode === "commit" && (await headSha(input.repositoryRoot)) === null) {
+    throw new PublishError(
+      "git",
+      `The repository at ${input.repositoryRoot} has no commits: commit the skills first, or publish the working tree (working-tree mode)`,
+    );
+  }
+  const tree =
+    input.mode === "commit"
+      ? await collectCommitTree(input.repositoryRoot, skillsPath)
+      : await collectWorkingTree(input.repositoryRoot, skillsPath);
+  const shape = validateTree({ root: skillsPath, paths: tree.paths });
+  const problems: Problem[] = [...tree.problems, ...shape.problems];
+  const display = (path: string): string => (skillsPath === "" ? path : `${skillsPath}/${path}`);
+
+  if (shape.skills.length === 0) {
+    problems.push({
+      severity: "error",
+      file: skillsPath === "" ? "." : skillsPath,
+      line: 0,
+      message: `No skills found: expected folders with a ${SKILL_FILE} under ${JSON.stringify(skillsPath || ".")}; check the skills path`,
+    });
+  }
+
+  const byPath = new Map(tree.files.map((file) => [file.path, file]));
+  const skills: ValidatedSkill[] = [];
+  for (const folder of shape.skills) {
+    const path = `${folder}/${SKILL_FILE}`;
+    const file = byPath.get(path);
+    // A SKILL.md that is a broken symlink already has its problem.
+    if (file === undefined) continue;
+    let text: string;
+    try {
+      text = new TextDecoder("utf-8", { fatal: true }).decode(await file.read());
+    } catch (error: unknown) {
+      if (error instanceof PublishError) throw error;
+      problems.push({
+        severity: "error",
+        file: display(path),
+        line: 0,
+        message: `${SKILL_FILE} is not valid UTF-8: save it as UTF-8`,
+      });
+      continue;
+    }
+    const result = validateSkillFile({
+      folder,
+      file: display(path),
+      text,
+      size: file.size,
+      level: input.level,
+    });
+    problems.push(...result.problems);
+    if (result.name !== undefined && result.description !== undefined) {
+      skills.push({ name: result.name, description: result.description });
+    }
+  }
+
+  const skillFolders = new Set(shape.skills);
+  const files = tree.files.filter((file) => skillFolders.has(file.path.split("/")[0] ?? ""));
+  return { problems: sortProblems(problems), skills, files };
+}

@@ -1,0 +1,67 @@
+/**
+ * The version id and commit details of what is being published. In commit
+ * mode the version is HEAD's sha. In working-tree mode it is HEAD's sha when
+ * the files under the skills folder equal HEAD's, else `local-` and 24 hex
+ * digits of a digest over the sorted (path, mode, sha256) list.
+ */
+
+import { createHash } from "node:crypto";
+import { localVersionId } from "../core/ids.ts";
+import type { CommitInfo } from "../core/manifest.ts";
+import type { LocalFile } from "../core/plan.ts";
+import { headSha, readCommit } from "./git.ts";
+import { collectCommitTree } from "./source-tree.ts";
+import { normalizeSkillsPath } from "./validate.ts";
+
+export interface VersionInfo {
+  version: string;
+  commit: CommitInfo;
+}
+
+/** Returns the SHA-256 over the sorted (path, mode, sha256) list of `files`. */
+export function contentDigest(files: readonly LocalFile[]): string {
+  const rows = files
+    .map((file) => [file.path, file.mode, file.sha256] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return createHash("sha256").update(JSON.stringify(rows)).digest("hex");
+}
+
+function sameFiles(a: readonly LocalFile[], b: readonly LocalFile[]): boolean {
+  return contentDigest(a) === contentDigest(b);
+}
+
+/** Resolves the version of `files`, collected from `root` in `mode`. */
+export async function resolveVersion(
+  root: string,
+  skillsPath: string,
+  mode: "commit" | "working-tree",
+  files: readonly LocalFile[],
+  now: Date = new Date(),
+): Promise<VersionInfo> {
+  const sha = await headSha(root);
+  if (sha !== null) {
+    const head = await readCommit(root, sha);
+    const clean: VersionInfo = { version: sha, commit: { ...head, dirty: false } };
+    if (mode === "commit") return clean;
+    const headTree = await collectCommitTree(root, normalizeSkillsPath(skillsPath));
+    // Compare only files inside skill folders, as `validateSkills` returns them.
+    const headFiles = headTree.files.filter((file) => file.path.includes("/"));
+    if (sameFiles(headFiles, files)) return clean;
+    return {
+      version: localVersionId(contentDigest(files)),
+      // An uncommitted tree has no commit time of its own; the publish time
+      // orders it after the commit it is based on.
+      commit: { ...head, timestamp: now.toISOString(), dirty: true },
+    };
+  }
+  return {
+    version: localVersionId(contentDigest(files)),
+    commit: {
+      sha: null,
+      message: "",
+      author: { name: "", email: "" },
+      timestamp: now.toISOString(),
+      dirty: true,
+    },
+  };
+}

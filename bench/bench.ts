@@ -1,0 +1,182 @@
+/**
+ * The benchmark run: for each library size, rounds of full and incremental
+ * publishes, then session start; once, the Action's cold start. Returns the
+ * report; printing is up to the caller.
+ */
+
+import { cpus, loadavg, totalmem } from "node:os";
+import { DEFAULTS } from "../publisher/inputs.ts";
+import { measureAction } from "./action.ts";
+import type { BenchOptions } from "./args.ts";
+import type { BenchContext } from "./context.ts";
+import { runFullRound } from "./full.ts";
+import { runIncrementalRound } from "./incremental.ts";
+import { createLibrary } from "./library.ts";
+import { startCountingProxy } from "./proxy.ts";
+import type {
+  BenchReport,
+  FullResult,
+  FullTool,
+  IncrementalResult,
+  IncrementalRun,
+  IncrementalTool,
+} from "./report.ts";
+import { type BenchServer, externalServer, startLocalServer } from "./server.ts";
+import { measureSessions } from "./session.ts";
+import { median, medianRatio } from "./stats.ts";
+import { createReferenceTools } from "./tools.ts";
+import { detectToolVersions } from "./versions.ts";
+
+export type Progress = (message: string) => void;
+
+function summarizeFull(context: BenchContext, runs: Record<FullTool, number[]>): FullResult {
+  const { library } = context;
+  return {
+    library: { files: library.files, skills: library.skills, bytes: library.bytes },
+    runs,
+    medians: {
+      publisher: median(runs.publisher),
+      aws: median(runs.aws),
+      rclone: median(runs.rclone),
+      ceiling: median(runs.ceiling),
+    },
+    awsOverPublisher: medianRatio(runs.aws, runs.publisher),
+    rcloneOverPublisher: medianRatio(runs.rclone, runs.publisher),
+    publisherShareOfCeiling: medianRatio(runs.ceiling, runs.publisher),
+  };
+}
+
+function summarizeIncremental(
+  context: BenchContext,
+  runs: Record<IncrementalTool, IncrementalRun[]>,
+  minimumBytes: number[],
+  changedFileBytes: number[],
+): IncrementalResult {
+  const { library } = context;
+  const summary = (list: IncrementalRun[]) => ({
+    ms: median(list.map((run) => run.ms)),
+    requests: median(list.map((run) => run.traffic.requests)),
+    bytesSent: median(list.map((run) => run.traffic.bytesSent)),
+  });
+  return {
+    library: { files: library.files, skills: library.skills, bytes: library.bytes },
+    runs,
+    medians: {
+      publisher: summary(runs.publisher),
+      aws: summary(runs.aws),
+      rclone: summary(runs.rclone),
+    },
+    publisherOverRclone: medianRatio(
+      runs.publisher.map((run) => run.ms),
+      runs.rclone.map((run) => run.ms),
+    ),
+    minimumBytes: median(minimumBytes),
+    changedFileBytes: median(changedFileBytes),
+  };
+}
+
+export async function runBench(options: BenchOptions, progress: Progress): Promise<BenchReport> {
+  const report: BenchReport = {
+    startedAt: new Date().toISOString(),
+    settings: {
+      sizes: options.sizes,
+      rounds: options.rounds,
+      seed: options.seed,
+      smoke: options.smoke,
+      concurrency: options.concurrency ?? Number(DEFAULTS.concurrency),
+    },
+    machine: {
+      cores: cpus().length,
+      memoryBytes: totalmem(),
+      loadAtStart: loadavg(),
+      loadAtEnd: [],
+      platform: `${process.platform} ${process.arch}`,
+    },
+    tools: await detectToolVersions(),
+    server: "s3rver",
+    full: [],
+    incremental: [],
+    session: [],
+    action: null,
+    skipped: [],
+  };
+  const external = externalServer(process.env);
+  report.server = external?.kind ?? "s3rver";
+  const runPrefix = `bench-${Date.now().toString(36)}/`;
+  if (report.tools.aws === null) report.skipped.push("aws s3 sync: the AWS CLI is not installed");
+  if (report.tools.rclone === null) report.skipped.push("rclone: not installed");
+
+  for (const [sizeIndex, size] of options.sizes.entries()) {
+    progress(`Generating a library of ${size} files`);
+    const library = await createLibrary(size, options.seed);
+    const server: BenchServer = external ?? (await startLocalServer());
+    const proxy = await startCountingProxy(server.endpoint);
+    const tools = await createReferenceTools(server);
+    try {
+      const context: BenchContext = {
+        server,
+        proxy,
+        aws: report.tools.aws === null ? undefined : tools.awsSync,
+        rclone: report.tools.rclone === null ? undefined : tools.rclone,
+        library,
+        prefix: `${runPrefix}${size}/`,
+        concurrency: report.settings.concurrency,
+      };
+      const fullRuns: Record<FullTool, number[]> = {
+        publisher: [],
+        aws: [],
+        rclone: [],
+        ceiling: [],
+      };
+      const incrementalRuns: Record<IncrementalTool, IncrementalRun[]> = {
+        publisher: [],
+        aws: [],
+        rclone: [],
+      };
+      const minimumBytes: number[] = [];
+      const changedFileBytes: number[] = [];
+      for (let round = 0; round < options.rounds; round++) {
+        progress(`${size} files, round ${round + 1} of ${options.rounds}: full publish`);
+        const full = await runFullRound(context, round);
+        for (const [tool, ms] of Object.entries(full) as [FullTool, number][]) {
+          fullRuns[tool].push(ms);
+        }
+        progress(`${size} files, round ${round + 1} of ${options.rounds}: incremental publish`);
+        const incremental = await runIncrementalRound(context, round);
+        for (const [tool, run] of Object.entries(incremental.runs) as [
+          IncrementalTool,
+          IncrementalRun,
+        ][]) {
+          incrementalRuns[tool].push(run);
+        }
+        minimumBytes.push(incremental.minimumBytes);
+        changedFileBytes.push(incremental.changedFileBytes);
+      }
+      report.full.push(summarizeFull(context, fullRuns));
+      report.incremental.push(
+        summarizeIncremental(context, incrementalRuns, minimumBytes, changedFileBytes),
+      );
+
+      progress(`${size} files: session start`);
+      const sessions = await measureSessions(context, options.rounds);
+      report.session.push(...sessions.results);
+      for (const reason of sessions.skipped) {
+        if (!report.skipped.includes(reason)) report.skipped.push(reason);
+      }
+
+      if (sizeIndex === 0) {
+        progress("Action cold start");
+        const action = await measureAction(context, options.rounds);
+        if ("reason" in action) report.skipped.push(action.reason);
+        else report.action = action;
+      }
+    } finally {
+      await tools.close();
+      await proxy.close();
+      if (external === undefined) await server.close();
+      await library.close();
+    }
+  }
+  report.machine.loadAtEnd = loadavg();
+  return report;
+}

@@ -1,0 +1,59 @@
+/**
+ * The measured child processes written in TypeScript: the publisher and the
+ * ceiling. Node 24 runs them directly (type stripping) with no loader in
+ * between, and each run is timed from spawn to exit. Input travels as JSON
+ * on standard input because it holds the secret key.
+ */
+
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { PublishResult, PublishSettings } from "../publisher/types.ts";
+import type { CeilingInput } from "./ceiling-child.ts";
+
+const PUBLISH_CHILD = fileURLToPath(new URL("./publish-child.ts", import.meta.url));
+const CEILING_CHILD = fileURLToPath(new URL("./ceiling-child.ts", import.meta.url));
+
+async function runChild(script: string, input: unknown): Promise<{ ms: number; stdout: string }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [script], {
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", NODE_NO_WARNINGS: "1" },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  child.stdin.end(JSON.stringify(input));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once("error", reject);
+    child.once("close", resolve);
+  });
+  const ms = performance.now() - started;
+  if (code !== 0) {
+    throw new Error(`${script} exited with code ${code}: ${stderr.slice(-2000)}`);
+  }
+  return { ms, stdout };
+}
+
+/** Publishes in a child process; returns its wall-clock time and the publish result. */
+export async function runPublisher(
+  settings: PublishSettings,
+): Promise<{ ms: number; result: PublishResult }> {
+  const { ms, stdout } = await runChild(PUBLISH_CHILD, settings);
+  const result = JSON.parse(stdout) as PublishResult;
+  if (result.outcome !== "published") {
+    throw new Error(
+      `Expected the publisher to publish a new version, got outcome "${result.outcome}": ${JSON.stringify(result.problems.slice(0, 3))}`,
+    );
+  }
+  return { ms, result };
+}
+
+/** Runs the ceiling's PutObject loop in a child process; returns its wall-clock time. */
+export async function runCeiling(input: CeilingInput): Promise<number> {
+  return (await runChild(CEILING_CHILD, input)).ms;
+}

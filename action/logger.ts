@@ -8,18 +8,43 @@ import * as core from "@actions/core";
 import type { Logger } from "../core/logger.ts";
 import type { PublishSettings } from "../publisher/types.ts";
 
+/** The publisher's log group that reports validation problems. */
+const VALIDATE_PHASE = "validate";
+
 function withFields(message: string, fields: Record<string, unknown> | undefined): string {
   if (fields === undefined || Object.keys(fields).length === 0) return message;
   return `${message} ${JSON.stringify(fields)}`;
 }
 
-export const actionLogger: Logger = {
-  debug: (message, fields) => core.debug(withFields(message, fields)),
-  info: (message, fields) => core.info(withFields(message, fields)),
-  warn: (message, fields) => core.warning(withFields(message, fields)),
-  error: (message, fields) => core.error(withFields(message, fields)),
-  group: (name, work) => core.group(name, work),
-};
+/**
+ * Returns the Action's logger. Inside the publisher's "validate" phase,
+ * errors and warnings are plain log lines: they are the validation problems,
+ * which `main.ts` annotates afterwards with their file and line.
+ */
+export function createActionLogger(): Logger {
+  let inValidation = false;
+  return {
+    debug: (message, fields) => core.debug(withFields(message, fields)),
+    info: (message, fields) => core.info(withFields(message, fields)),
+    warn: (message, fields) => {
+      if (inValidation) core.info(`Warning: ${withFields(message, fields)}`);
+      else core.warning(withFields(message, fields));
+    },
+    error: (message, fields) => {
+      if (inValidation) core.info(`Error: ${withFields(message, fields)}`);
+      else core.error(withFields(message, fields));
+    },
+    group: (name, work) =>
+      core.group(name, async () => {
+        inValidation = name === VALIDATE_PHASE;
+        try {
+          return await work();
+        } finally {
+          inValidation = false;
+        }
+      }),
+  };
+}
 
 /** Logs the resolved settings at debug level, without credentials or secrets. */
 export function debugSettings(settings: PublishSettings): void {

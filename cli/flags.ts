@@ -270,7 +270,7 @@ export const COMMANDS = {
   notify: {
     usage: "r2-skills notify <version> [flags]",
     summary: "Send the notification of a version already in the bucket again",
-    flags: ["channel", ...STORE, ...WEBHOOK, ...COMMON],
+    flags: ["channel", ...STORE, ...WEBHOOK, "ref", ...COMMON],
     details: [
       "Rebuilds the signed notification of <version> for --channel from the bucket and",
       "sends it to --webhook-url, for example after the Worker missed a delivery.",

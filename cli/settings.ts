@@ -66,6 +66,7 @@ export type CliCommand = CommonSettings &
         name: "notify";
         version: string;
         channel: string;
+        ref: string | null;
         store: StoreSettings;
         notify: NotifySettings;
       }
@@ -228,6 +229,7 @@ function parseCommand(
         name,
         version,
         channel: wrap(() => readChannel(inputs, naming)),
+        ref: text("ref") || null,
         store,
         notify,
       };

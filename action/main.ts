@@ -1,0 +1,94 @@
+/**
+ * The Action's entry point. `push` and `workflow_dispatch` publish; a push
+ * that deletes a branch publishes nothing; `pull_request` and
+ * `pull_request_target` validate and plan without writing (a fork's run gets
+ * no secrets, so it plans against no base). Every failure reaches the one
+ * `core.setFailed` at the bottom.
+ */
+
+import * as core from "@actions/core";
+import type { Problem } from "../core/validation.ts";
+import { publish } from "../publisher/publish.ts";
+import type { PublishResult } from "../publisher/types.ts";
+import {
+  classifyEvent,
+  type GitHubContext,
+  readGitHubContext,
+  SUPPORTED_EVENTS,
+} from "./context.ts";
+import { createActionLogger, debugSettings } from "./logger.ts";
+import { readRunnerSettings } from "./settings.ts";
+import { branchDeletedMarkdown, summaryMarkdown, writeSummary } from "./summary.ts";
+
+function annotate(problem: Problem): void {
+  const properties: core.AnnotationProperties = { title: "Invalid skill", file: problem.file };
+  if (problem.line > 0) properties.startLine = problem.line;
+  if (problem.severity === "error") core.error(problem.message, properties);
+  else core.warning(problem.message, { ...properties, title: "Skill warning" });
+}
+
+function setOutputs(result: PublishResult): void {
+  core.setOutput("version", result.version);
+  core.setOutput("manifest-key", result.manifestKey);
+  core.setOutput("uploaded", result.uploaded);
+  core.setOutput("copied", result.copied);
+  core.setOutput("removed", result.removed);
+  core.setOutput("skills", JSON.stringify(result.skills));
+  core.setOutput("changed-skills", JSON.stringify(result.changedSkills));
+  core.setOutput("notified", result.notified);
+  core.setOutput("outcome", result.outcome);
+}
+
+async function skipDeletedBranch(context: GitHubContext): Promise<void> {
+  core.info(`The push deleted ${context.ref || "a branch"}: nothing to publish`);
+  core.setOutput("skills", "[]");
+  core.setOutput("changed-skills", "[]");
+  core.setOutput("notified", false);
+  core.setOutput("outcome", "skipped");
+  await writeSummary(branchDeletedMarkdown(context.ref));
+}
+
+async function run(): Promise<void> {
+  const context = readGitHubContext();
+  const event = classifyEvent(context);
+  if (event.kind === "unsupported") {
+    throw new Error(
+      `The event ${JSON.stringify(context.eventName)} is not supported: run this action on ${SUPPORTED_EVENTS.join(", ")}`,
+    );
+  }
+  if (event.kind === "branch-deleted") {
+    await skipDeletedBranch(context);
+    return;
+  }
+  const pullRequest = event.kind === "pull-request";
+  const settings = readRunnerSettings(context, { pullRequest });
+  debugSettings(settings);
+  if (pullRequest) {
+    core.info(
+      settings.store === undefined
+        ? "Pull request without bucket credentials (a fork's run gets no secrets): validating and planning against no base"
+        : "Pull request: validating and planning against the channel's head; nothing is written",
+    );
+  }
+  const result = await publish(settings, createActionLogger());
+  for (const problem of result.problems) annotate(problem);
+  setOutputs(result);
+  await writeSummary(summaryMarkdown(result));
+  if (result.outcome === "invalid") {
+    const errors = result.problems.filter((problem) => problem.severity === "error").length;
+    throw new Error(
+      `The skills have ${errors} validation errors, annotated on their files; nothing was published`,
+    );
+  }
+  core.info(
+    result.outcome === "planned"
+      ? `Dry run: version ${result.version} planned for channel ${result.channel}, nothing written`
+      : `Published version ${result.version} to channel ${result.channel}`,
+  );
+}
+
+try {
+  await run();
+} catch (error: unknown) {
+  core.setFailed(error instanceof Error ? error.message : String(error));
+}

@@ -1,0 +1,48 @@
+/** `r2-skills validate [path]`: checks the skills as they are on disk. */
+
+import type { Logger } from "../../core/logger.ts";
+import { formatProblem } from "../../core/validation.ts";
+import { hasErrors, validateSkills } from "../../publisher/validate.ts";
+import { findRepository } from "../repository.ts";
+import type { CliCommand } from "../settings.ts";
+import type { CommandResult } from "./result.ts";
+
+type ValidateCommand = Extract<CliCommand, { name: "validate" }>;
+
+export async function runValidate(
+  command: ValidateCommand,
+  logger: Logger,
+): Promise<CommandResult> {
+  const repository = await findRepository(command.skillsFolder);
+  logger.debug("Validating", {
+    repositoryRoot: repository.root,
+    skillsPath: repository.skillsPath,
+    validation: command.validation,
+  });
+  const result = await validateSkills({
+    repositoryRoot: repository.root,
+    skillsPath: repository.skillsPath,
+    mode: "working-tree",
+    level: command.validation,
+  });
+  const valid = !hasErrors(result.problems);
+  const errors = result.problems.filter((problem) => problem.severity === "error").length;
+  const warnings = result.problems.length - errors;
+  const lines = result.problems.map(formatProblem);
+  lines.push(
+    valid
+      ? `Valid: ${result.skills.length} skills (${result.skills.map((skill) => skill.name).join(", ")}), ${warnings} warnings`
+      : `Invalid: ${errors} errors and ${warnings} warnings; fix the errors above and run again`,
+  );
+  return {
+    exitCode: valid ? 0 : 1,
+    json: {
+      ok: valid,
+      skillsPath: repository.skillsPath,
+      validation: command.validation,
+      skills: result.skills,
+      problems: result.problems,
+    },
+    text: `${lines.join("\n")}\n`,
+  };
+}

@@ -1,0 +1,53 @@
+/** The text form of a publish result on stdout. */
+
+import { formatProblem } from "../core/validation.ts";
+import type { PublishResult } from "../publisher/types.ts";
+
+const VERBS: Record<PublishResult["outcome"], string> = {
+  published: "Published",
+  republished: "Published again (the version was already in the bucket)",
+  planned: "Dry run, nothing written. Planned",
+  invalid: "Invalid skills, nothing written. Version would be",
+};
+
+/** Formats a byte count with binary units, such as `1.5 KiB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export function resultText(result: PublishResult): string {
+  const lines = [
+    `${VERBS[result.outcome]} ${result.version} on channel ${result.channel}`,
+    `base: ${result.base ?? "none (every file uploaded)"}`,
+  ];
+  if (result.skillChanges.length > 0) {
+    const width = Math.max(5, ...result.skillChanges.map((change) => change.name.length));
+    lines.push(`${"skill".padEnd(width)}  change     files  size`);
+    for (const change of result.skillChanges) {
+      lines.push(
+        `${change.name.padEnd(width)}  ${change.status.padEnd(9)}  ${String(change.files).padStart(5)}  ${formatBytes(change.bytes)}`,
+      );
+    }
+  }
+  if (result.outcome !== "invalid") {
+    const verb = result.outcome === "planned" ? "to upload" : "uploaded";
+    lines.push(
+      `${verb}: ${result.uploaded} files (${formatBytes(result.bytesUploaded)}), copied: ${result.copied}, removed: ${result.removed}`,
+    );
+    lines.push(
+      result.notified
+        ? "Worker notified"
+        : `Worker not notified: ${result.notifySkipped ?? "no webhook is configured"}`,
+    );
+  }
+  for (const problem of result.problems) lines.push(formatProblem(problem));
+  return `${lines.join("\n")}\n`;
+}

@@ -5,12 +5,14 @@
  */
 
 import type { Registry } from "./registry/registry.ts";
+import type { Sandbox } from "./sandbox/cloudflare.ts";
+import type { SessionStore } from "./sessions/store.ts";
 
 export interface Env {
   SKILLS_BUCKET: R2Bucket;
   REGISTRY: DurableObjectNamespace<Registry>;
-  SESSIONS: DurableObjectNamespace;
-  SANDBOX: DurableObjectNamespace;
+  SESSIONS: DurableObjectNamespace<SessionStore>;
+  SANDBOX: DurableObjectNamespace<Sandbox>;
 
   SKILLS_PREFIX?: string;
   MOUNT_PATH?: string;

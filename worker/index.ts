@@ -9,8 +9,12 @@ import { errorBody, HttpError } from "./errors.ts";
 import type { AppEnv } from "./log.ts";
 import { jsonLogger } from "./log.ts";
 import { registryStub } from "./registry/stub.ts";
+import { createSandboxProvider } from "./sandbox/provider.ts";
+import { sessionStoreStub } from "./sessions/stub.ts";
 
 export { Registry } from "./registry/registry.ts";
+export { ContainerProxy, Sandbox } from "./sandbox/cloudflare.ts";
+export { SessionStore } from "./sessions/store.ts";
 
 const apps = new WeakMap<Env, Hono<AppEnv>>();
 
@@ -22,6 +26,8 @@ function appFor(env: Env): Hono<AppEnv> {
       config,
       bucket: createBucket(config, env),
       registry: registryStub(env),
+      sessions: sessionStoreStub(env),
+      sandboxes: createSandboxProvider(config, env),
       now: () => Date.now(),
       logger: jsonLogger({ service: "r2-skills" }),
     });

@@ -21,7 +21,8 @@ export const WORKSPACE_ROOT = "/workspace";
 export interface LocalHostOptions {
   /** Base URL of the host, such as `http://127.0.0.1:8788`. */
   url: string;
-  token: string;
+  /** Returns LOCAL_HOST_TOKEN; called per request, so a missing secret fails only session routes. */
+  token: () => string;
   fetch?: typeof fetch;
 }
 
@@ -74,7 +75,7 @@ export function localHostProvider(options: LocalHostOptions): SandboxProvider {
       response = await fetcher(url, {
         method,
         headers: {
-          authorization: `Bearer ${options.token}`,
+          authorization: `Bearer ${options.token()}`,
           ...(body === undefined ? {} : { "content-type": "application/json" }),
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

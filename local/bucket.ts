@@ -1,0 +1,59 @@
+/**
+ * Reads the local bucket over the S3 API: a version's manifest and its
+ * objects, for copy mode and for checking that a mount shows the version.
+ */
+
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { type Manifest, parseManifest } from "../core/manifest.ts";
+
+/** Where the bucket is and the key pair that reads it. */
+export interface BucketAccess {
+  /** `http://127.0.0.1:<port>`, addressed path-style. */
+  endpoint: string;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export function createBucketClient(access: BucketAccess): S3Client {
+  return new S3Client({
+    endpoint: access.endpoint,
+    region: access.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
+    // s3rver does not compute the CRC checksums the SDK asks for by default;
+    // the manifest's SHA-256 is what copy mode checks.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+}
+
+/** Downloads one object's bytes; the error names the bucket and key. */
+export async function readObject(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<Uint8Array<ArrayBuffer>> {
+  try {
+    const response = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    if (response.Body === undefined) throw new Error("the response has no body");
+    const bytes = await response.Body.transformToByteArray();
+    return new Uint8Array(bytes);
+  } catch (error: unknown) {
+    throw new Error(
+      `Failed to read s3://${bucket}/${key}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Downloads and parses a version's manifest. */
+export async function readManifest(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<Manifest> {
+  const bytes = await readObject(client, bucket, key);
+  return parseManifest(new TextDecoder().decode(bytes), `s3://${bucket}/${key}`);
+}

@@ -1,0 +1,89 @@
+/**
+ * Runs the Worker in workerd through wrangler's programmatic API, with
+ * containers off and the `local` mount mode, so sessions mount through the
+ * local sandbox host. Durable Object state persists under the state folder.
+ */
+
+import { join } from "node:path";
+import { unstable_startWorker } from "wrangler";
+
+export interface LocalWorkerOptions {
+  /** Absolute path of the project's wrangler.toml. */
+  configPath: string;
+  /** Folder for Durable Object and other local state. */
+  persistDir: string;
+  /** Port on 127.0.0.1; 0 picks a free one. */
+  port: number;
+  s3: {
+    endpoint: string;
+    bucket: string;
+    region: string;
+    prefix: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+  };
+  hostUrl: string;
+  hostToken: string;
+  webhookSecret: string;
+  adminToken: string;
+  sessionToken: string;
+  /** Shows wrangler's and the Worker's log lines. */
+  verbose: boolean;
+}
+
+export interface LocalWorker {
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Starts the Worker and resolves once it serves requests. */
+export async function startLocalWorker(options: LocalWorkerOptions): Promise<LocalWorker> {
+  const plain = (value: string) => ({ type: "plain_text" as const, value });
+  const secret = (value: string) => ({ type: "secret_text" as const, value });
+  let worker: Awaited<ReturnType<typeof unstable_startWorker>>;
+  try {
+    worker = await unstable_startWorker({
+      config: options.configPath,
+      // Only the bindings below: no .dev.vars or .env file changes the local stack.
+      envFiles: [],
+      bindings: {
+        MOUNT_MODE: plain("local"),
+        SKILLS_PREFIX: plain(options.s3.prefix),
+        S3_ENDPOINT: plain(options.s3.endpoint),
+        S3_BUCKET: plain(options.s3.bucket),
+        S3_REGION: plain(options.s3.region),
+        LOCAL_HOST_URL: plain(options.hostUrl),
+        WEBHOOK_SECRET: secret(options.webhookSecret),
+        ADMIN_TOKEN: secret(options.adminToken),
+        SESSION_TOKEN: secret(options.sessionToken),
+        S3_ACCESS_KEY_ID: secret(options.s3.accessKeyId),
+        S3_SECRET_ACCESS_KEY: secret(options.s3.secretAccessKey),
+        LOCAL_HOST_TOKEN: secret(options.hostToken),
+      },
+      sendMetrics: false,
+      dev: {
+        server: { hostname: "127.0.0.1", port: options.port },
+        inspector: false,
+        remote: false,
+        persist: join(options.persistDir),
+        watch: false,
+        enableContainers: false,
+        generateTypes: false,
+        logLevel: options.verbose ? "log" : "warn",
+      },
+    });
+    await worker.ready;
+  } catch (error: unknown) {
+    const message = error instanceof Error ? error.message : String(error);
+    const hint = /EADDRINUSE|address already in use/i.test(message)
+      ? `; port ${options.port} is in use: stop what uses it or pass another --worker-port`
+      : "";
+    throw new Error(`Failed to start the Worker in workerd: ${message}${hint}`, { cause: error });
+  }
+  const url = (await worker.url).origin;
+  return {
+    url,
+    close: () => worker.dispose(),
+  };
+}

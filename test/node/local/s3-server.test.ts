@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  ListObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBucketClient } from "../../../local/bucket.ts";
+import { type LocalS3, S3RVER_CREDENTIAL, startLocalS3 } from "../../../local/s3-server.ts";
+
+const KEYS = [
+  "v/SKILL.md",
+  "v/references/http/errors.md",
+  "v/references/http/status.md",
+  "v/references/naming/resources.md",
+  "v/scripts/run.sh",
+];
+
+describe("local s3 server", () => {
+  let directory: string;
+  let s3: LocalS3;
+  let client: S3Client;
+
+  beforeAll(async () => {
+    directory = await mkdtemp(join(tmpdir(), "r2-skills-s3-"));
+    s3 = await startLocalS3({ directory, bucket: "skills", port: 0 });
+    client = createBucketClient({
+      endpoint: s3.endpoint,
+      bucket: "skills",
+      region: "us-east-1",
+      accessKeyId: S3RVER_CREDENTIAL,
+      secretAccessKey: S3RVER_CREDENTIAL,
+    });
+    for (const key of KEYS) {
+      await client.send(new PutObjectCommand({ Bucket: "skills", Key: key, Body: key }));
+    }
+  });
+
+  afterAll(async () => {
+    await s3.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it("lists nested-only folders as prefixes", async () => {
+    const listing = await client.send(
+      new ListObjectsCommand({ Bucket: "skills", Prefix: "v/", Delimiter: "/" }),
+    );
+    expect(listing.Contents?.map((object) => object.Key)).toEqual(["v/SKILL.md"]);
+    expect(listing.CommonPrefixes?.map((entry) => entry.Prefix)).toEqual([
+      "v/references/",
+      "v/scripts/",
+    ]);
+  });
+
+  it("lists one level below a prefix", async () => {
+    const listing = await client.send(
+      new ListObjectsV2Command({ Bucket: "skills", Prefix: "v/references/", Delimiter: "/" }),
+    );
+    expect(listing.Contents ?? []).toEqual([]);
+    expect(listing.CommonPrefixes?.map((entry) => entry.Prefix)).toEqual([
+      "v/references/http/",
+      "v/references/naming/",
+    ]);
+  });
+
+  it("lists every key without a delimiter", async () => {
+    const listing = await client.send(new ListObjectsV2Command({ Bucket: "skills", Prefix: "v/" }));
+    expect(listing.Contents?.map((object) => object.Key)).toEqual(KEYS);
+  });
+
+  it("keeps objects across restarts", async () => {
+    await s3.close();
+    s3 = await startLocalS3({ directory, bucket: "skills", port: s3.port });
+    const listing = await client.send(new ListObjectsV2Command({ Bucket: "skills", Prefix: "v/" }));
+    expect(listing.KeyCount).toBe(KEYS.length);
+  });
+
+  it("names the port when it is in use", async () => {
+    await expect(startLocalS3({ directory, bucket: "skills", port: s3.port })).rejects.toThrow(
+      `Port ${s3.port} on 127.0.0.1 is in use`,
+    );
+  });
+});

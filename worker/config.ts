@@ -138,7 +138,12 @@ export function loadConfig(env: Env): WorkerConfig {
   try {
     assertChannel(defaultChannel, "DEFAULT_CHANNEL");
   } catch (error) {
-    throw new HttpError(500, "invalid_config", (error as Error).message, { cause: error });
+    throw new HttpError(
+      500,
+      "invalid_config",
+      error instanceof Error ? error.message : String(error),
+      { cause: error },
+    );
   }
   const mode = mountMode(env.MOUNT_MODE);
   const endpoint = httpUrl("S3_ENDPOINT", env.S3_ENDPOINT);

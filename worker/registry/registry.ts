@@ -1,6 +1,236 @@
-/** The Registry Durable Object. */
+/**
+ * The Registry Durable Object: the one place that records versions, moves
+ * channels and prunes. All state is in its SQLite storage, and each RPC
+ * method that writes runs without awaiting in between, so deliveries and
+ * rollbacks never interleave.
+ */
 
 import { DurableObject } from "cloudflare:workers";
+import { assertChannel, assertVersionId } from "../../core/ids.ts";
+import { createBucket } from "../bucket/index.ts";
+import { loadConfig } from "../config.ts";
 import type { Env } from "../env.ts";
+import { describe } from "../errors.ts";
+import { jsonLogger } from "../log.ts";
+import { runPrune } from "../prune/run.ts";
+import { type SessionVersions, sessionVersions } from "../prune/sources.ts";
+import { deleteOldDeliveries, lookupDelivery, recordPublish } from "./publish.ts";
+import {
+  channelDetail,
+  findChannel,
+  findVersion,
+  listChannelRecords,
+  listVersionRecords,
+  setChannel,
+  toChannelRecord,
+  toVersionRecord,
+} from "./records.ts";
+import { migrate } from "./schema.ts";
+import type {
+  ChannelDetail,
+  ChannelRecord,
+  DeliveryLookup,
+  PruneReport,
+  PublishInput,
+  ResolveResult,
+  RollbackResult,
+  StoredResponse,
+  VersionRecord,
+} from "./types.ts";
 
-export class Registry extends DurableObject<Env> {}
+/** Time between pruning runs, in milliseconds. */
+export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+export class Registry extends DurableObject<Env> {
+  readonly #sql: SqlStorage;
+  readonly #logger = jsonLogger({ service: "r2-skills", component: "registry" });
+  /** Versions whose objects a pruning run is deleting right now. */
+  readonly #pruning = new Set<string>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#sql = ctx.storage.sql;
+    migrate(this.#sql);
+  }
+
+  /** Looks up a delivery by `webhook-id` before the Worker reads the manifest. */
+  findDelivery(webhookId: string, bodySha256: string): DeliveryLookup {
+    return lookupDelivery(this.#sql, webhookId, bodySha256);
+  }
+
+  /** Records a verified notification and returns the response for the sender. */
+  async publish(input: PublishInput): Promise<StoredResponse> {
+    const now = Date.now();
+    const response = this.ctx.storage.transactionSync(() => {
+      const lookup = lookupDelivery(this.#sql, input.webhookId, input.bodySha256);
+      if (lookup.kind === "replay") return lookup.response;
+      if (lookup.kind === "conflict") return undefined;
+      return recordPublish(this.#sql, input, now);
+    });
+    if (response === undefined) {
+      return {
+        status: 409,
+        body: {
+          error: {
+            code: "webhook_id_reused",
+            message: `webhook-id ${JSON.stringify(input.webhookId)} was already delivered with another body; give each new notification a new id`,
+          },
+        },
+      };
+    }
+    await this.#scheduleAlarm(now);
+    return response;
+  }
+
+  /**
+   * Finds the version a session mounts: `version` when given (it must be
+   * recorded and not pruned), else the current version of `channel` or of
+   * DEFAULT_CHANNEL.
+   */
+  resolve(request: { channel?: string; version?: string }): ResolveResult {
+    const channel = request.channel === undefined ? undefined : assertChannel(request.channel);
+    if (request.version !== undefined) {
+      const version = assertVersionId(request.version);
+      const row = findVersion(this.#sql, version);
+      if (row === undefined) {
+        return {
+          ok: false,
+          reason: "unknown-version",
+          message: `Version ${version} is not recorded`,
+        };
+      }
+      if (row.pruned_at !== null || this.#pruning.has(version)) {
+        return {
+          ok: false,
+          reason: "pruned-version",
+          message: `Version ${version} was pruned from the bucket`,
+        };
+      }
+      return {
+        ok: true,
+        version,
+        channel: channel ?? null,
+        manifestKey: row.manifest_key,
+        manifestSha256: row.manifest_sha256,
+      };
+    }
+    const name = channel ?? loadConfig(this.env).defaultChannel;
+    const current = findChannel(this.#sql, name);
+    if (current === undefined) {
+      return {
+        ok: false,
+        reason: "unknown-channel",
+        message: `Channel "${name}" has no published version`,
+      };
+    }
+    const row = findVersion(this.#sql, current.version);
+    if (row === undefined || row.pruned_at !== null) {
+      return {
+        ok: false,
+        reason: "no-current-version",
+        message: `Channel "${name}" points at ${current.version}, whose objects are gone; roll the channel back to a recorded version`,
+      };
+    }
+    return {
+      ok: true,
+      version: row.version,
+      channel: name,
+      manifestKey: row.manifest_key,
+      manifestSha256: row.manifest_sha256,
+    };
+  }
+
+  getVersion(version: string): VersionRecord | null {
+    const row = findVersion(this.#sql, assertVersionId(version));
+    return row === undefined ? null : toVersionRecord(this.#sql, row);
+  }
+
+  listVersions(): VersionRecord[] {
+    return listVersionRecords(this.#sql);
+  }
+
+  listChannels(): ChannelRecord[] {
+    return listChannelRecords(this.#sql);
+  }
+
+  getChannel(channel: string): ChannelDetail | null {
+    return channelDetail(this.#sql, assertChannel(channel)) ?? null;
+  }
+
+  /**
+   * Points `channel` at any recorded version that still has its objects:
+   * a rollback or a promotion. The channel may be new. Until a version the
+   * registry has not seen is published to it, notifications leave it alone.
+   */
+  rollback(channel: string, version: string, reason: string): RollbackResult {
+    assertChannel(channel);
+    assertVersionId(version);
+    const row = findVersion(this.#sql, version);
+    if (row === undefined) {
+      return {
+        ok: false,
+        reason: "unknown-version",
+        message: `Version ${version} is not recorded`,
+      };
+    }
+    if (row.pruned_at !== null || this.#pruning.has(version)) {
+      return {
+        ok: false,
+        reason: "pruned-version",
+        message: `Version ${version} was pruned from the bucket; publish its commit again to restore it`,
+      };
+    }
+    const now = Date.now();
+    return this.ctx.storage.transactionSync(() => {
+      const previous = findChannel(this.#sql, channel)?.version ?? null;
+      setChannel(this.#sql, { channel, version, cause: "rollback", reason, pinned: true, now });
+      const updated = findChannel(this.#sql, channel);
+      if (updated === undefined) throw new Error(`Channel "${channel}" was not written`);
+      return { ok: true, channel: toChannelRecord(updated), previous };
+    });
+  }
+
+  /** Runs one pruning run now; the alarm calls it every PRUNE_INTERVAL_MS. */
+  async prune(): Promise<PruneReport> {
+    return this.pruneWith(sessionVersions(this.env));
+  }
+
+  /** Runs one pruning run with `sessions` as the source of versions in use. */
+  async pruneWith(sessions: SessionVersions): Promise<PruneReport> {
+    const config = loadConfig(this.env);
+    const now = Date.now();
+    deleteOldDeliveries(this.#sql, now);
+    const report = await runPrune({
+      sql: this.#sql,
+      bucket: createBucket(config, this.env),
+      rootPrefix: config.rootPrefix,
+      retainVersions: config.retainVersions,
+      retainHours: config.retainHours,
+      sessions,
+      now,
+      logger: this.#logger,
+      pruning: this.#pruning,
+    });
+    this.#logger.info("prune finished", {
+      pruned: report.pruned.length,
+      kept: Object.keys(report.kept).length,
+      skipped: report.skipped,
+    });
+    return report;
+  }
+
+  override async alarm(): Promise<void> {
+    try {
+      await this.prune();
+    } catch (error) {
+      this.#logger.error("prune failed", { error: describe(error) });
+    }
+    await this.ctx.storage.setAlarm(Date.now() + PRUNE_INTERVAL_MS);
+  }
+
+  async #scheduleAlarm(now: number): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) {
+      await this.ctx.storage.setAlarm(now + PRUNE_INTERVAL_MS);
+    }
+  }
+}

@@ -67,10 +67,9 @@ export interface PublishInput {
 }
 
 /** The HTTP response of a delivery, stored so a replay gets the same one. */
-export interface StoredResponse {
-  status: 200 | 409;
-  body: unknown;
-}
+export type StoredResponse =
+  | { status: 200; body: PublishOutcome }
+  | { status: 409; body: { error: { code: string; message: string } } };
 
 export interface PublishOutcome {
   version: string;

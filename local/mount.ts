@@ -208,12 +208,13 @@ export async function mountWithS3fs(options: S3fsMountOptions): Promise<void> {
   }
 }
 
-/** Unmounts a FUSE or other mount: `fusermount -u`, then `umount`, then a lazy `umount -l`. */
+/** Unmounts a FUSE or other mount: `fusermount -u` (or `fusermount3`), `umount`, then a lazy `umount -l`. */
 export async function unmount(target: string): Promise<void> {
   const path = resolve(target);
   if (!(await isMountPoint(path))) return;
   const attempts: [string, string[]][] = [
     ["fusermount", ["-u", path]],
+    ["fusermount3", ["-u", path]],
     ["umount", [path]],
     ["umount", ["-l", path]],
   ];

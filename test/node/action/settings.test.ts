@@ -175,7 +175,10 @@ describe("action settings", () => {
 
   it.each([
     [{ bucket: "" }, 'Missing input "bucket": the bucket to publish to is required; set "bucket"'],
-    [{ "account-id": "" }, 'Missing input "account-id": set the Cloudflare account id for R2, or input "endpoint"'],
+    [
+      { "account-id": "" },
+      'Missing input "account-id": set the Cloudflare account id for R2, or input "endpoint"',
+    ],
     [{ "access-key-id": "" }, 'Missing input "access-key-id"'],
     [{ "secret-access-key": "" }, 'Missing input "secret-access-key"'],
     [{ "webhook-url": "" }, 'Missing input "webhook-url": input "webhook-secret" is set'],
@@ -185,22 +188,54 @@ describe("action settings", () => {
   });
 
   it.each([
-    ["skills-path", "/abs/skills", 'Invalid input "skills-path" "/abs/skills": expected a path relative'],
-    ["skills-path", "../outside", 'Invalid input "skills-path" "../outside": the path has a ".." segment'],
+    [
+      "skills-path",
+      "/abs/skills",
+      'Invalid input "skills-path" "/abs/skills": expected a path relative',
+    ],
+    [
+      "skills-path",
+      "../outside",
+      'Invalid input "skills-path" "../outside": the path has a ".." segment',
+    ],
     ["bucket", "Bad_Bucket", 'Invalid input "bucket" "Bad_Bucket": expected 3 to 63 lowercase'],
-    ["account-id", "not-an-account", 'Invalid input "account-id" "not-an-account": expected the 32 lowercase hex'],
-    ["jurisdiction", "mars", 'Invalid input "jurisdiction" "mars": expected one of "default", "eu", "fedramp"'],
-    ["endpoint", "ftp://files.example.com", 'Invalid input "endpoint" "ftp://files.example.com": expected an http'],
+    [
+      "account-id",
+      "not-an-account",
+      'Invalid input "account-id" "not-an-account": expected the 32 lowercase hex',
+    ],
+    [
+      "jurisdiction",
+      "mars",
+      'Invalid input "jurisdiction" "mars": expected one of "default", "eu", "fedramp"',
+    ],
+    [
+      "endpoint",
+      "ftp://files.example.com",
+      'Invalid input "endpoint" "ftp://files.example.com": expected an http',
+    ],
     ["endpoint", "not a url", 'Invalid input "endpoint" "not a url": expected an absolute'],
     ["endpoint", "https://user:pw@s3.example.com", "must not contain a user name or password"],
     ["region", "us east", 'Invalid input "region" "us east": expected a region name'],
     ["prefix", "a/../b", 'Invalid input "prefix" "a/../b"'],
     ["channel", "Prod", 'Invalid input "channel" "Prod": expected 1 to 63 lowercase'],
-    ["validation", "loose", 'Invalid input "validation" "loose": expected "claude-code" or "strict"'],
-    ["concurrency", "0", 'Invalid input "concurrency" "0": expected a whole number of requests from 1 to 256'],
+    [
+      "validation",
+      "loose",
+      'Invalid input "validation" "loose": expected "claude-code" or "strict"',
+    ],
+    [
+      "concurrency",
+      "0",
+      'Invalid input "concurrency" "0": expected a whole number of requests from 1 to 256',
+    ],
     ["concurrency", "many", 'Invalid input "concurrency" "many"'],
     ["concurrency", "1000", 'Invalid input "concurrency" "1000"'],
-    ["webhook-url", "mailto:ops@example.com", 'Invalid input "webhook-url" "mailto:ops@example.com"'],
+    [
+      "webhook-url",
+      "mailto:ops@example.com",
+      'Invalid input "webhook-url" "mailto:ops@example.com"',
+    ],
     ["dry-run", "yes", 'Invalid input "dry-run" "yes": expected "true" or "false"'],
   ])("invalid %s %j is named", (name, value, expected) => {
     const message = messageOf({ ...complete, [name]: value });

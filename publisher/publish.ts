@@ -27,7 +27,7 @@ import { sendNotification } from "./notify.ts";
 import type { SourceFile } from "./source-tree.ts";
 import { DEFAULT_CONCURRENCY, S3Store } from "./store.ts";
 import type { PublishResult, PublishSettings } from "./types.ts";
-import { writeObjects } from "./upload.ts";
+import { findRenamed, writeObjects } from "./upload.ts";
 import { hasErrors, normalizeSkillsPath, validateSkills } from "./validate.ts";
 import { resolveVersion } from "./version.ts";
 
@@ -131,17 +131,18 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
 
   const store = settings.store === undefined ? undefined : new S3Store(settings.store, { logger });
   try {
-    const { state, plan } = await logger.group("plan", async () => {
+    const { state, plan, renamed } = await logger.group("plan", async () => {
       const state: BucketState =
         store === undefined
           ? { head: undefined, base: null, existing: undefined }
           : await readBucketState(store, root, channel, version, logger);
       if (store === undefined) logger.warn("No bucket configured: planning against no base");
       const plan = planVersion(files, state.base);
-      logPlan(plan, logger);
-      return { state, plan };
+      const renamed = findRenamed(plan, state.base);
+      logPlan(plan, renamed, logger);
+      return { state, plan, renamed };
     });
-    Object.assign(result, countsOf(plan));
+    Object.assign(result, countsOf(plan, renamed));
 
     if (state.existing !== undefined) {
       checkSameContent(state.existing.manifest, manifest, version);
@@ -153,7 +154,9 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
     if (settings.dryRun || store === undefined) {
       result.outcome = "planned";
       result.base = plan.base;
-      result.bytesUploaded = plan.upload.reduce((sum, file) => sum + file.size, 0);
+      result.bytesUploaded = plan.upload
+        .filter((file) => !renamed.has(file.path))
+        .reduce((sum, file) => sum + file.size, 0);
       result.manifestSha256 = state.existing?.sha256 ?? serialized.sha256;
       result.notifySkipped = "dry run";
       logger.info("Dry run: nothing was written and no notification was sent");
@@ -178,6 +181,7 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
             version,
             commit,
             plan,
+            renamed,
             files: byPath,
             concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
           },
@@ -288,20 +292,21 @@ function buildHead(
   });
 }
 
-function countsOf(plan: Plan): Partial<PublishResult> {
+/** The planned counts; a run replaces uploaded and copied with what it did. */
+function countsOf(plan: Plan, renamed: ReadonlyMap<string, string>): Partial<PublishResult> {
   return {
     base: plan.base,
-    uploaded: plan.upload.length,
-    copied: plan.copy.length,
+    uploaded: plan.upload.length - renamed.size,
+    copied: plan.copy.length + renamed.size,
     removed: plan.remove.length,
     skillChanges: plan.skills,
     changedSkills: plan.skills.filter((skill) => skill.status !== "unchanged").map((s) => s.name),
   };
 }
 
-function logPlan(plan: Plan, logger: Logger): void {
+function logPlan(plan: Plan, renamed: ReadonlyMap<string, string>, logger: Logger): void {
   logger.info(
-    `Plan against ${plan.base ?? "no base"}: upload ${plan.upload.length}, copy ${plan.copy.length}, remove ${plan.remove.length}`,
+    `Plan against ${plan.base ?? "no base"}: upload ${plan.upload.length - renamed.size}, copy ${plan.copy.length + renamed.size}, remove ${plan.remove.length}`,
   );
   for (const skill of plan.skills) {
     logger.info(`${skill.name}: ${skill.status}`, {
@@ -310,7 +315,11 @@ function logPlan(plan: Plan, logger: Logger): void {
       uploadBytes: skill.uploadBytes,
     });
   }
-  for (const file of plan.upload) logger.debug(`upload ${file.path}`, { bytes: file.size });
+  for (const file of plan.upload) {
+    const source = renamed.get(file.path);
+    if (source === undefined) logger.debug(`upload ${file.path}`, { bytes: file.size });
+    else logger.debug(`copy ${file.path} from ${source}`);
+  }
   for (const file of plan.copy) logger.debug(`copy ${file.path}`);
   for (const path of plan.remove) logger.debug(`remove ${path}`);
 }

@@ -8,7 +8,7 @@
 import { contentTypeOf } from "../core/content-type.ts";
 import { objectKey } from "../core/keys.ts";
 import type { Logger } from "../core/logger.ts";
-import type { CommitInfo } from "../core/manifest.ts";
+import type { CommitInfo, Manifest } from "../core/manifest.ts";
 import { objectMetadata } from "../core/metadata.ts";
 import type { Plan } from "../core/plan.ts";
 import { messageOf, PublishError } from "./errors.ts";
@@ -28,9 +28,28 @@ export interface UploadInput {
   version: string;
   commit: CommitInfo;
   plan: Plan;
+  /** For planned uploads whose content the base has under another path: that path. */
+  renamed: ReadonlyMap<string, string>;
   /** Files by path, to read the bytes of planned uploads. */
   files: ReadonlyMap<string, SourceFile>;
   concurrency: number;
+}
+
+/**
+ * Finds planned uploads whose bytes and mode the base already has under
+ * another path (a renamed or duplicated file), so they are copied instead.
+ * Returns the source path by new path.
+ */
+export function findRenamed(plan: Plan, base: Manifest | null): Map<string, string> {
+  const renamed = new Map<string, string>();
+  if (base === null) return renamed;
+  const byContent = new Map<string, string>();
+  for (const file of base.files) byContent.set(`${file.sha256}:${file.mode}`, file.path);
+  for (const file of plan.upload) {
+    const source = byContent.get(`${file.sha256}:${file.mode}`);
+    if (source !== undefined) renamed.set(file.path, source);
+  }
+  return renamed;
 }
 
 /** Writes every planned object; throws `PublishError` if any failed. */
@@ -61,28 +80,37 @@ export async function writeObjects(input: UploadInput, logger: Logger): Promise<
     logger.debug(`Uploaded ${path}`, { bytes: bytes.byteLength });
   };
 
-  const copy = async (path: string, base: string): Promise<void> => {
-    const result = await store.copy(objectKey(root, base, path), objectKey(root, version, path));
+  // Copies keep the base object's metadata (MetadataDirective COPY), whose
+  // commit and mtime name the version that first uploaded the bytes.
+  const copy = async (path: string, base: string, sourcePath: string): Promise<void> => {
+    const sourceKey = objectKey(root, base, sourcePath);
+    const result = await store.copy(sourceKey, objectKey(root, version, path));
     if (result === "copied") {
       counts.copied += 1;
-      logger.debug(`Copied ${path} from ${base}`);
+      logger.debug(`Copied ${path} from ${sourceKey}`);
       return;
     }
-    logger.warn(
-      `${objectKey(root, base, path)} is missing from the base version; uploading ${path} instead`,
-    );
+    logger.warn(`${sourceKey} is missing from the base version; uploading ${path} instead`);
     await upload(path);
   };
 
-  const tasks: { path: string; run: () => Promise<void> }[] = plan.upload.map((file) => ({
-    path: file.path,
-    run: () => upload(file.path),
-  }));
   const base = plan.base;
-  if (base !== null) {
-    for (const file of plan.copy) tasks.push({ path: file.path, run: () => copy(file.path, base) });
-  } else {
-    for (const file of plan.copy) tasks.push({ path: file.path, run: () => upload(file.path) });
+  const tasks: { path: string; run: () => Promise<void> }[] = [];
+  for (const file of plan.upload) {
+    const sourcePath = input.renamed.get(file.path);
+    tasks.push({
+      path: file.path,
+      run:
+        base !== null && sourcePath !== undefined
+          ? () => copy(file.path, base, sourcePath)
+          : () => upload(file.path),
+    });
+  }
+  for (const file of plan.copy) {
+    tasks.push({
+      path: file.path,
+      run: base !== null ? () => copy(file.path, base, file.path) : () => upload(file.path),
+    });
   }
 
   const results = await Promise.allSettled(tasks.map((task) => limit(task.run)));

@@ -10,6 +10,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
 import type { Logger } from "../../../core/logger.ts";
@@ -64,6 +65,7 @@ export interface Harness {
   object(key: string): Promise<StoredObject>;
   text(key: string): Promise<string>;
   exists(key: string): Promise<boolean>;
+  putText(key: string, text: string): Promise<void>;
   /** Modification times of every file s3rver stores, to detect writes. */
   fileTimes(): Promise<Map<string, number>>;
   close(): Promise<void>;
@@ -130,6 +132,16 @@ export async function createHarness(): Promise<Harness> {
     },
     object,
     text: async (key) => (await object(key)).bytes.toString("utf8"),
+    async putText(key, text) {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: s3.bucket,
+          Key: key,
+          Body: text,
+          ContentType: "application/json",
+        }),
+      );
+    },
     async exists(key) {
       try {
         await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key }));

@@ -24,7 +24,7 @@ function bucketMounter(
 ): VersionMounter {
   return {
     mode,
-    mount: (handle, target) => handle.mount(request(target)),
+    mount: async (handle, target) => handle.mount(request(target)),
     unmount: (handle, target) => handle.unmount(target.mountPath),
   };
 }

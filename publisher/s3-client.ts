@@ -24,9 +24,11 @@ export function createS3Client(settings: StoreSettings, timeoutMs: number): S3Cl
     // the SDK adds by default since 3.729; the manifest carries SHA-256 instead.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
-    // requestTimeout is the socket's idle timeout, so it applies to every
-    // request including each part of a multipart upload.
-    requestHandler: { requestTimeout: timeoutMs, connectionTimeout: CONNECTION_TIMEOUT_MS },
+    // socketTimeout is the connection's idle timeout, so it also ends a hung
+    // part of a multipart upload, which gets no abort signal. requestTimeout
+    // would only log a warning: @smithy/node-http-handler 4.x throws on it
+    // only with throwOnRequestTimeout, and then for the whole request.
+    requestHandler: { socketTimeout: timeoutMs, connectionTimeout: CONNECTION_TIMEOUT_MS },
   });
 }
 

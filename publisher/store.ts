@@ -61,7 +61,7 @@ export class S3Store {
     this.bucket = settings.bucket;
     this.#logger = options.logger;
     this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
-    this.#timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.#timeoutMs = options.timeoutMs ?? settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#multipartThreshold = options.multipartThresholdBytes ?? MULTIPART_THRESHOLD_BYTES;
     this.#limit = createLimiter(settings.concurrency || DEFAULT_CONCURRENCY);
     this.#client = createS3Client(settings, this.#timeoutMs);

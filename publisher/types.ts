@@ -23,6 +23,12 @@ export interface StoreSettings {
   concurrency: number;
   /** Path-style addressing (`endpoint/bucket/key`), needed by most local servers. */
   forcePathStyle: boolean;
+  /**
+   * Timeout of one request in milliseconds: the whole request for single
+   * requests, and the longest idle time of the connection for each part of
+   * a multipart upload. 60 000 when unset.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** What is being published and from where. */

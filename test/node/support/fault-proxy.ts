@@ -49,8 +49,11 @@ export interface FaultProxyOptions {
   target: string;
   seed: number;
   rates: FaultRates;
-  /** Only requests for which this returns true can draw a fault; all by default. */
-  filter?: (request: { method: string; path: string }) => boolean;
+  /**
+   * Only requests for which this returns true can draw a fault; all by
+   * default. `url` is the request target: path and query, as sent.
+   */
+  filter?: (request: { method: string; url: string }) => boolean;
 }
 
 export interface FaultStats {
@@ -164,7 +167,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const identity = requestIdentity(method, rawUrl);
     const count = seen.get(identity) ?? 0;
     seen.set(identity, count + 1);
-    const eligible = options.filter?.({ method, path: new URL(rawUrl, target).pathname }) ?? true;
+    const eligible = options.filter?.({ method, url: rawUrl }) ?? true;
     const fault = eligible
       ? drawFault(rates, unitHash(`${options.seed}|${identity}|${count}`))
       : undefined;

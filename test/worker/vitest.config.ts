@@ -18,6 +18,7 @@ export default defineConfig({
   ],
   test: {
     name: "worker",
+    globalSetup: ["./s3rver-setup.node.ts"],
     include: ["**/*.test.ts"],
     testTimeout: 30_000,
   },

@@ -7,7 +7,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { lstat, readFile, readlink } from "node:fs/promises";
+import { lstat, readFile, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { MODE_EXECUTABLE, MODE_REGULAR } from "../core/manifest.ts";
 import type { LocalFile } from "../core/plan.ts";
@@ -135,9 +135,35 @@ export async function collectCommitTree(root: string, skillsPath: string): Promi
     if (digest === undefined) {
       throw new PublishError("git", `git cat-file returned no content for ${path} (${oid})`);
     }
-    return { path, mode, ...digest, read: () => readBlob(root, oid) };
+    const absolutePath = join(root, displayPath(skillsPath, path));
+    return { path, mode, ...digest, read: () => readCommitted(root, absolutePath, oid, digest) };
   });
   return { files, paths: listing.paths, problems: listing.problems };
+}
+
+/**
+ * Reads a committed file's bytes from the work tree when they are the
+ * committed bytes (size and SHA-256 match, the usual case after a checkout),
+ * else from git. A `git cat-file` process per file cost about 20 ms of
+ * spawning each and dominated a full publish of 1,000 files.
+ */
+async function readCommitted(
+  root: string,
+  absolutePath: string,
+  oid: string,
+  expected: { size: number; sha256: string },
+): Promise<Uint8Array> {
+  try {
+    // stat first, so a FIFO or a much larger file in its place is never read.
+    const stats = await stat(absolutePath);
+    if (stats.isFile() && stats.size === expected.size) {
+      const bytes = await readFile(absolutePath);
+      if (sha256Of(bytes) === expected.sha256) return bytes;
+    }
+  } catch {
+    // Missing or unreadable in the work tree: git has the committed bytes.
+  }
+  return readBlob(root, oid);
 }
 
 /** Collects tracked and untracked, not ignored files under `skillsPath` as they are on disk. */

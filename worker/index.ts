@@ -16,24 +16,20 @@ export { Registry } from "./registry/registry.ts";
 export { ContainerProxy, Sandbox } from "./sandbox/cloudflare.ts";
 export { SessionStore } from "./sessions/store.ts";
 
-const apps = new WeakMap<Env, Hono<AppEnv>>();
-
+// Built for every request: Durable Object stubs belong to the request that
+// created them, and workerd rejects I/O through a stub from another request
+// ("Cannot perform I/O on behalf of a different request").
 function appFor(env: Env): Hono<AppEnv> {
-  let app = apps.get(env);
-  if (app === undefined) {
-    const config = loadConfig(env);
-    app = createApp({
-      config,
-      bucket: createBucket(config, env),
-      registry: registryStub(env),
-      sessions: sessionStoreStub(env),
-      sandboxes: createSandboxProvider(config, env),
-      now: () => Date.now(),
-      logger: jsonLogger({ service: "r2-skills" }),
-    });
-    apps.set(env, app);
-  }
-  return app;
+  const config = loadConfig(env);
+  return createApp({
+    config,
+    bucket: createBucket(config, env),
+    registry: registryStub(env),
+    sessions: sessionStoreStub(env),
+    sandboxes: createSandboxProvider(config, env),
+    now: () => Date.now(),
+    logger: jsonLogger({ service: "r2-skills" }),
+  });
 }
 
 export default {

@@ -62,6 +62,8 @@ export interface SettingsInput {
   prefix?: string;
   channel?: string;
   concurrency?: number;
+  /** Timeout of one S3 request; short, so hung requests in fault runs cost little time. */
+  requestTimeoutMs?: number;
   notify?: PublishSettings["notify"];
 }
 
@@ -84,6 +86,7 @@ export function publishSettings(input: SettingsInput): PublishSettings {
       prefix: input.prefix ?? "",
       concurrency: input.concurrency ?? 4,
       forcePathStyle: true,
+      requestTimeoutMs: input.requestTimeoutMs ?? 2000,
     },
     channel: input.channel ?? "production",
     validation: "claude-code",

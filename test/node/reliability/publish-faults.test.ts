@@ -10,7 +10,14 @@ import { publishSettings, seededRepository, tryPublish, writeSkills } from "./fi
 import { LONG, runs, seeds } from "./runs.ts";
 import { recordScenario } from "./scenario-log.ts";
 
-const FAULTS: FaultKind[] = ["error500", "slowDown503", "tooMany429", "dropBefore", "dropAfter"];
+const FAULTS: FaultKind[] = [
+  "error500",
+  "slowDown503",
+  "tooMany429",
+  "hang",
+  "dropBefore",
+  "dropAfter",
+];
 /** Fault chance per request; the highest makes some publishes fail after every retry. */
 const LEVELS = [0.1, 0.3, 0.6];
 

@@ -16,6 +16,9 @@ import { SKILLS_PATH } from "./library.ts";
 import type { ActionResult } from "./report.ts";
 import { median } from "./stats.ts";
 
+/** Characters of the Action's output kept for an error message. */
+const OUTPUT_TAIL = 4000;
+
 export const ACTION_BUNDLE = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 
 /** The runner's environment for one run; inputs are `INPUT_<NAME>` as `@actions/core` reads them. */
@@ -56,7 +59,7 @@ async function coldStart(context: BenchContext, folder: string, prefix: string):
   });
   let output = "";
   const collect = (chunk: Buffer): void => {
-    if (output.length < 64 * 1024) output += chunk.toString("utf8");
+    output = (output + chunk.toString("utf8")).slice(-OUTPUT_TAIL);
   };
   child.stdout.on("data", collect);
   child.stderr.on("data", collect);
@@ -64,12 +67,10 @@ async function coldStart(context: BenchContext, folder: string, prefix: string):
   const first = await Promise.race([firstRequest, exited.then(() => undefined)]);
   const code = await exited;
   if (first === undefined) {
-    throw new Error(
-      `dist/index.js exited with code ${code} before its first request: ${output.slice(-2000)}`,
-    );
+    throw new Error(`dist/index.js exited with code ${code} before its first request: ${output}`);
   }
   if (code !== 0) {
-    throw new Error(`dist/index.js exited with code ${code}: ${output.slice(-2000)}`);
+    throw new Error(`dist/index.js exited with code ${code}: ${output}`);
   }
   return first - started;
 }
@@ -83,7 +84,10 @@ export async function measureAction(
   }
   const folder = await mkdtemp(join(tmpdir(), "r2-skills-bench-action-"));
   try {
+    // The runner creates these files before a step starts; @actions/core appends to them.
     await writeFile(join(folder, "event.json"), "{}");
+    await writeFile(join(folder, "output"), "");
+    await writeFile(join(folder, "summary.md"), "");
     const runs: number[] = [];
     for (let round = 0; round < rounds; round++) {
       runs.push(await coldStart(context, folder, `${context.prefix}action-${round}`));

@@ -181,7 +181,10 @@ export async function startSandboxHost(options: SandboxHostOptions): Promise<San
               error instanceof Error ? error.message : String(error),
               { cause: error },
             );
-      if (hostError.status >= 500) {
+      if (hostError.status === 404 && request.method === "GET") {
+        // The Worker reads the status of every new session first, so 404 is routine.
+        logger.debug(`${request.method} ${request.url}: no such sandbox`);
+      } else if (hostError.status >= 500) {
         logger.error(`${request.method} ${request.url} failed`, {
           status: hostError.status,
           error: hostError.message,

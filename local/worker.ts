@@ -41,6 +41,9 @@ export interface LocalWorker {
 export async function startLocalWorker(options: LocalWorkerOptions): Promise<LocalWorker> {
   const plain = (value: string) => ({ type: "plain_text" as const, value });
   const secret = (value: string) => ({ type: "secret_text" as const, value });
+  // Miniflare otherwise downloads a sample `Request.cf` object from
+  // Cloudflare on start; the local stack stays on loopback.
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   let worker: Awaited<ReturnType<typeof unstable_startWorker>>;
   try {
     worker = await unstable_startWorker({

@@ -1,0 +1,327 @@
+/**
+ * The local stack: the bucket (s3rver), the sandbox host and the Worker in
+ * workerd, wired together on 127.0.0.1 with the secrets of `local.json`.
+ * `npm start`, the end-to-end tests and the benchmarks all start it here.
+ */
+
+import { mkdir, readdir } from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "../core/logger.ts";
+import { formatProblem } from "../core/validation.ts";
+import { publish } from "../publisher/publish.ts";
+import type { PublishResult, PublishSettings } from "../publisher/types.ts";
+import { type BucketAccess, createBucketClient } from "./bucket.ts";
+import { type LocalFile, loadOrCreateSecrets, type MountChoice, writeLocalFile } from "./config.ts";
+import {
+  detectS3fs,
+  listMountPoints,
+  type MountMode,
+  removeTree,
+  unmount,
+  writePasswordFile,
+} from "./mount.ts";
+import { assertPortFree } from "./ports.ts";
+import { type LocalS3, startLocalS3 } from "./s3-server.ts";
+import { type SandboxHost, startSandboxHost } from "./sandbox-host.ts";
+import { type LocalWorker, startLocalWorker } from "./worker.ts";
+
+/** The folder of the r2-skills project, which holds wrangler.toml and the Worker. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+export interface StackOptions {
+  /** Absolute path of the git work tree whose skills are published. */
+  repositoryRoot: string;
+  /** Skills folder relative to `repositoryRoot`. */
+  skillsPath: string;
+  /** Absolute path of the folder for data and secrets. */
+  stateDir: string;
+  channel: string;
+  s3Port: number;
+  workerPort: number;
+  hostPort: number;
+  mount: MountChoice;
+  verbose: boolean;
+  logger: Logger;
+  /** The Worker's wrangler configuration; `<project>/wrangler.toml` by default. */
+  wranglerConfig?: string;
+}
+
+/** A step of starting or using the stack failed; the message names the step. */
+export class StepError extends Error {
+  override readonly name = "StepError";
+  readonly step: string;
+
+  constructor(step: string, cause: unknown) {
+    super(`${step} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.step = step;
+  }
+}
+
+/** The body of the Worker's `POST /sessions` reply that the stack reads. */
+export interface OpenedSession {
+  sessionId: string;
+  version: string;
+  channel: string | null;
+  /** Mount mode of the sandbox host. */
+  mode: MountMode;
+  /** Absolute path of the session's mounted skills folder on this machine. */
+  mountPath: string;
+}
+
+export interface Stack {
+  /** What `local.json` records: URLs and secrets. */
+  local: LocalFile;
+  mode: MountMode;
+  s3: LocalS3;
+  host: SandboxHost;
+  worker: LocalWorker;
+  /** Publishes the skills folder to the channel and notifies the Worker. */
+  publish(): Promise<PublishResult>;
+  /** Opens a new session through the Worker and returns where its version is mounted. */
+  openSession(): Promise<OpenedSession>;
+  /** Stops the Worker, unmounts every session and stops the bucket. */
+  stop(): Promise<void>;
+}
+
+/** Runs `work` as a named step: logs its start and wraps its failure in a `StepError`. */
+export async function step<T>(logger: Logger, name: string, work: () => Promise<T>): Promise<T> {
+  logger.info(`${name}…`);
+  try {
+    return await work();
+  } catch (error: unknown) {
+    if (error instanceof StepError) throw error;
+    throw new StepError(name, error);
+  }
+}
+
+async function chooseMode(choice: MountChoice, logger: Logger): Promise<MountMode> {
+  if (choice === "copy") return "copy";
+  const support = await detectS3fs();
+  if (support.available) return "s3fs";
+  if (choice === "s3fs") {
+    throw new Error(`--mount s3fs was requested but ${support.reason}; or pass --mount copy`);
+  }
+  logger.warn(
+    `s3fs not available: ${support.reason}. Sessions get a checked copy of each version instead (copy mode)`,
+  );
+  return "copy";
+}
+
+/** Unmounts and removes sessions left behind by a stack that did not stop cleanly. */
+async function clearStaleSessions(root: string, logger: Logger): Promise<void> {
+  const prefix = `${resolve(root)}${sep}`;
+  const stale = (await listMountPoints()).filter((point) => point.startsWith(prefix));
+  for (const point of stale.sort().reverse()) {
+    logger.warn(`Unmounting ${point}, left from an earlier run`);
+    await unmount(point);
+  }
+  let entries: string[] = [];
+  try {
+    entries = await readdir(root);
+  } catch {
+    return;
+  }
+  if (entries.length > 0)
+    logger.info(`Removing ${entries.length} session folder(s) from an earlier run`);
+  await removeTree(root);
+}
+
+interface SessionReply {
+  sessionId?: unknown;
+  version?: unknown;
+  channel?: unknown;
+  error?: { code?: unknown; message?: unknown };
+}
+
+/** Starts the bucket, the sandbox host and the Worker, in that order. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { logger, stateDir } = options;
+  const stopping: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    const failures: string[] = [];
+    for (const stop of stopping.reverse()) {
+      try {
+        await stop();
+      } catch (error: unknown) {
+        failures.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+    stopping.length = 0;
+    if (failures.length > 0)
+      throw new Error(`Stopping the local stack failed: ${failures.join("; ")}`);
+  };
+
+  try {
+    const secrets = await step(logger, "Reading the local secrets", async () => {
+      await mkdir(stateDir, { recursive: true, mode: 0o700 });
+      return await loadOrCreateSecrets(stateDir);
+    });
+    const mode = await step(logger, "Choosing the mount mode", () =>
+      chooseMode(options.mount, logger),
+    );
+    await step(logger, "Checking the ports", async () => {
+      await assertPortFree(options.s3Port, "--s3-port");
+      await assertPortFree(options.workerPort, "--worker-port");
+      await assertPortFree(options.hostPort, "--host-port");
+    });
+
+    const s3 = await step(logger, "Starting the bucket (s3rver)", () =>
+      startLocalS3({
+        directory: join(stateDir, "bucket"),
+        bucket: secrets.s3.bucket,
+        port: options.s3Port,
+      }),
+    );
+    stopping.push(() => s3.close());
+    logger.info(`Bucket ${secrets.s3.bucket} at ${s3.endpoint}`, {
+      data: join(stateDir, "bucket"),
+    });
+    const access: BucketAccess = { ...secrets.s3, endpoint: s3.endpoint };
+
+    const sessionsRoot = join(stateDir, "sessions");
+    await step(logger, "Clearing sessions of an earlier run", () =>
+      clearStaleSessions(sessionsRoot, logger),
+    );
+    const passwordFile = join(stateDir, "host", "s3fs.passwd");
+    if (mode === "s3fs") await writePasswordFile(passwordFile, access);
+
+    const host = await step(logger, "Starting the sandbox host", () =>
+      startSandboxHost({
+        root: sessionsRoot,
+        access,
+        client: createBucketClient(access),
+        rootPrefix: secrets.s3.prefix,
+        mode,
+        passwordFile: mode === "s3fs" ? passwordFile : undefined,
+        logger,
+        token: secrets.hostToken,
+        port: options.hostPort,
+      }),
+    );
+    stopping.push(() => host.close());
+
+    const worker = await step(logger, "Starting the Worker in workerd", () =>
+      startLocalWorker({
+        configPath: options.wranglerConfig ?? join(PROJECT_ROOT, "wrangler.toml"),
+        persistDir: join(stateDir, "worker"),
+        port: options.workerPort,
+        s3: { ...access, prefix: secrets.s3.prefix },
+        hostUrl: host.url,
+        hostToken: secrets.hostToken,
+        webhookSecret: secrets.webhookSecret,
+        adminToken: secrets.adminToken,
+        sessionToken: secrets.sessionToken,
+        verbose: options.verbose,
+      }),
+    );
+    stopping.push(() => worker.close());
+    logger.info(`Worker at ${worker.url}`);
+
+    const local: LocalFile = {
+      ...secrets,
+      workerUrl: worker.url,
+      hostUrl: host.url,
+      s3: { ...secrets.s3, endpoint: s3.endpoint },
+    };
+    await step(logger, "Writing local.json", () => writeLocalFile(stateDir, local));
+
+    const publishSettings: PublishSettings = {
+      source: {
+        repositoryRoot: options.repositoryRoot,
+        skillsPath: options.skillsPath,
+        mode: "working-tree",
+        repository: null,
+        ref: null,
+        run: { id: "local", attempt: 1, url: null },
+      },
+      store: {
+        bucket: local.s3.bucket,
+        endpoint: local.s3.endpoint,
+        region: local.s3.region,
+        accessKeyId: local.s3.accessKeyId,
+        secretAccessKey: local.s3.secretAccessKey,
+        prefix: local.s3.prefix,
+        concurrency: 8,
+        forcePathStyle: true,
+      },
+      channel: options.channel,
+      validation: "strict",
+      dryRun: false,
+      notify: {
+        url: `${worker.url}/webhooks/publish`,
+        secret: local.webhookSecret,
+        attempts: 3,
+        timeoutMs: 10_000,
+      },
+    };
+
+    return {
+      local,
+      mode,
+      s3,
+      host,
+      worker,
+      publish: () =>
+        step(logger, `Publishing ${options.skillsPath} to channel ${options.channel}`, async () => {
+          const result = await publish(publishSettings, logger);
+          if (result.outcome === "invalid") {
+            const errors = result.problems.filter((problem) => problem.severity === "error");
+            throw new Error(
+              `${errors.length} invalid skill file problem(s); fix them and save again:\n${errors.map(formatProblem).join("\n")}`,
+            );
+          }
+          if (!result.notified) {
+            throw new Error(
+              `the Worker was not notified (${result.notifySkipped ?? "unknown reason"})`,
+            );
+          }
+          return result;
+        }),
+      openSession: () =>
+        step(logger, "Opening a session", async () => {
+          const response = await fetch(`${worker.url}/sessions`, {
+            method: "POST",
+            headers: {
+              authorization: `Bearer ${local.sessionToken}`,
+              "content-type": "application/json",
+            },
+            body: JSON.stringify({ channel: options.channel }),
+          });
+          const reply = (await response.json()) as SessionReply;
+          if (
+            !response.ok ||
+            typeof reply.sessionId !== "string" ||
+            typeof reply.version !== "string"
+          ) {
+            const message =
+              typeof reply.error?.message === "string"
+                ? reply.error.message
+                : JSON.stringify(reply);
+            throw new Error(`POST /sessions answered ${response.status}: ${message}`);
+          }
+          const status = host.sessions.status(reply.sessionId);
+          if (status?.mount == null) {
+            throw new Error(
+              `the Worker opened session ${reply.sessionId}, but the sandbox host has no mount for it`,
+            );
+          }
+          return {
+            sessionId: reply.sessionId,
+            version: reply.version,
+            channel: typeof reply.channel === "string" ? reply.channel : null,
+            mode: status.mount.mode,
+            mountPath: status.mount.path,
+          };
+        }),
+      stop: stopAll,
+    };
+  } catch (error: unknown) {
+    await stopAll().catch((stopError: unknown) => {
+      logger.error("Stopping after a failed start also failed", {
+        error: stopError instanceof Error ? stopError.message : String(stopError),
+      });
+    });
+    throw error;
+  }
+}

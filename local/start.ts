@@ -1,0 +1,187 @@
+/**
+ * `npm start`: runs the local stack, publishes the skills folder, opens a
+ * session and shows what it sees, then republishes on every change until
+ * Ctrl-C. `--once` does one round and exits; `--json` prints that round as
+ * one JSON object on stdout.
+ */
+
+import { type FSWatcher, watch } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "../core/logger.ts";
+import type { PublishResult } from "../publisher/types.ts";
+import { parseStartOptions, type StartOptions, USAGE, UsageError } from "./config.ts";
+import { createStderrLogger } from "./log.ts";
+import { type OpenedSession, type Stack, startStack } from "./stack.ts";
+import { formatSkills, listFiles, readMountedSkills } from "./tree.ts";
+
+/** Quiet time after the last change before republishing, in milliseconds. */
+const DEBOUNCE_MS = 300;
+
+/** The `--once --json` result. */
+export interface OnceResult {
+  version: string;
+  channel: string;
+  sessionId: string;
+  mode: "s3fs" | "copy";
+  mountPath: string;
+  files: string[];
+}
+
+function describeChanges(result: PublishResult): string {
+  const changed = result.skillChanges.filter((change) => change.status !== "unchanged");
+  const skills =
+    changed.length === 0
+      ? "no skill changed"
+      : changed.map((change) => `${change.name} ${change.status}`).join(", ");
+  return `${skills}; ${result.uploaded} file(s) uploaded, ${result.copied} copied, ${result.removed} removed`;
+}
+
+async function showSession(session: OpenedSession, result: PublishResult): Promise<void> {
+  const skills = await readMountedSkills(session.mountPath);
+  const lines = [
+    "",
+    `Version ${result.version} (${result.outcome}) is current on channel ${result.channel}`,
+    `Session ${session.sessionId} sees it through ${session.mode === "s3fs" ? "an s3fs mount" : "a read-only copy"} at`,
+    `  ${session.mountPath}`,
+    formatSkills(skills),
+    "",
+  ];
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+/** Resolves when SIGINT or SIGTERM arrives; a second signal exits at once. */
+function waitForSignal(logger: Logger): {
+  promise: Promise<NodeJS.Signals>;
+  received: () => boolean;
+} {
+  let received = false;
+  let resolveSignal: (signal: NodeJS.Signals) => void = () => {};
+  const promise = new Promise<NodeJS.Signals>((resolve) => {
+    resolveSignal = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received) {
+      logger.error(
+        `Received ${signal} again: exiting without cleanup; unmount leftovers with: fusermount -u <path>`,
+      );
+      process.exit(130);
+    }
+    received = true;
+    logger.info(`Received ${signal}: stopping`);
+    resolveSignal(signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return { promise, received: () => received };
+}
+
+/** Republishes after changes under the skills folder, one round at a time. */
+function watchSkills(
+  options: StartOptions,
+  stack: Stack,
+  first: { session: OpenedSession },
+  logger: Logger,
+): FSWatcher {
+  const folder = join(options.repositoryRoot, options.skillsPath);
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let pending = false;
+
+  const round = async (): Promise<void> => {
+    if (running) {
+      pending = true;
+      return;
+    }
+    running = true;
+    try {
+      const result = await stack.publish();
+      process.stdout.write(`Published version ${result.version}: ${describeChanges(result)}\n`);
+      const kept = stack.host.sessions.status(first.session.sessionId)?.mount?.version;
+      process.stdout.write(
+        `New sessions get version ${result.version}; session ${first.session.sessionId} keeps version ${kept ?? "(none)"}\n`,
+      );
+    } catch (error: unknown) {
+      logger.error(error instanceof Error ? error.message : String(error));
+      logger.info("Still watching: save again after fixing it");
+    } finally {
+      running = false;
+      if (pending) {
+        pending = false;
+        void round();
+      }
+    }
+  };
+
+  const watcher = watch(folder, { recursive: true }, () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = setTimeout(() => void round(), DEBOUNCE_MS);
+  });
+  watcher.on("error", (error) => logger.error(`Watching ${folder} failed: ${error.message}`));
+  logger.info(`Watching ${folder} for changes; press Ctrl-C to stop`);
+  return watcher;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let options: StartOptions | undefined;
+  try {
+    options = parseStartOptions(argv, process.cwd());
+  } catch (error: unknown) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options === undefined) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const logger = createStderrLogger("r2-skills", { verbose: options.verbose });
+  const signal = waitForSignal(logger);
+  let stack: Stack | undefined;
+  let watcher: FSWatcher | undefined;
+  let exitCode = 0;
+  try {
+    stack = await startStack({ ...options, logger });
+    if (!signal.received()) {
+      const result = await stack.publish();
+      logger.info(`Published version ${result.version}: ${describeChanges(result)}`);
+      const session = await stack.openSession();
+      if (options.json) {
+        const output: OnceResult = {
+          version: session.version,
+          channel: result.channel,
+          sessionId: session.sessionId,
+          mode: session.mode,
+          mountPath: session.mountPath,
+          files: await listFiles(session.mountPath),
+        };
+        process.stdout.write(`${JSON.stringify(output)}\n`);
+      } else {
+        await showSession(session, result);
+      }
+      if (!options.once) {
+        watcher = watchSkills(options, stack, { session }, logger);
+        await signal.promise;
+      }
+    }
+  } catch (error: unknown) {
+    logger.error(error instanceof Error ? error.message : String(error));
+    exitCode = 1;
+  } finally {
+    watcher?.close();
+    if (stack !== undefined) {
+      logger.info("Stopping the Worker, unmounting sessions and stopping the bucket…");
+      try {
+        await stack.stop();
+        logger.info("Stopped");
+      } catch (error: unknown) {
+        logger.error(error instanceof Error ? error.message : String(error));
+        exitCode = 1;
+      }
+    }
+  }
+  return exitCode;
+}
+
+process.exit(await main(process.argv.slice(2)));

@@ -1,11 +1,11 @@
 /**
  * Shared setup of the session, mount and sandbox tests: versions written to
  * the real R2 binding and recorded in the real Registry, and the session
- * routes built with the real SessionStore and a recording sandbox.
+ * Worker's app built with the real SessionStore and a recording sandbox.
  */
 
 import { env } from "cloudflare:workers";
-import { Hono } from "hono";
+import type { Hono } from "hono";
 import { sha256Hex, utf8 } from "../../core/encoding.ts";
 import { objectKey, manifestKey as versionManifestKey } from "../../core/keys.ts";
 import { silentLogger } from "../../core/logger.ts";
@@ -17,15 +17,14 @@ import {
   MODE_REGULAR,
   serializeManifest,
 } from "../../core/manifest.ts";
+import { createApp } from "../../worker/app.ts";
 import { R2Bucket } from "../../worker/bucket/r2.ts";
 import { loadConfig } from "../../worker/config.ts";
 import type { Env } from "../../worker/env.ts";
-import { onError, onNotFound } from "../../worker/errors.ts";
-import { type AppEnv, requestLog } from "../../worker/log.ts";
+import type { AppEnv } from "../../worker/log.ts";
 import { registryStub } from "../../worker/registry/stub.ts";
 import { type RecordingProvider, recordingProvider } from "../../worker/sandbox/recording.ts";
 import type { MountRequest } from "../../worker/sandbox/types.ts";
-import { sessionRoutes } from "../../worker/sessions/routes.ts";
 import { sessionStoreStub } from "../../worker/sessions/stub.ts";
 
 export const SESSION_TOKEN = "test-session-token";
@@ -176,7 +175,10 @@ export interface TestApp {
   createSession(body?: unknown): Promise<Response>;
 }
 
-/** Builds the session routes the way the Worker's app does, with `vars` over the test Worker's env. */
+/**
+ * Builds the Worker's app as worker/index.ts does, except for the recording
+ * sandbox, a hand-moved clock and `vars` laid over the test Worker's env.
+ */
 export function buildApp(
   vars: Partial<Omit<Env, "SKILLS_BUCKET" | "REGISTRY" | "SESSIONS" | "SANDBOX">> = {},
   sandboxes = recordingProvider({ mountedFiles: bucketFilesUnder }),
@@ -184,22 +186,15 @@ export function buildApp(
   const testEnv: Env = { ...env, ...vars };
   const config = loadConfig(testEnv);
   const clock = new TestClock();
-  const app = new Hono<AppEnv>();
-  app.use(requestLog(silentLogger, clock.now));
-  app.onError(onError);
-  app.notFound(onNotFound);
-  app.route(
-    "/",
-    sessionRoutes({
-      config,
-      bucket: new R2Bucket(testEnv.SKILLS_BUCKET),
-      registry: registryStub(testEnv),
-      sessions: sessionStoreStub(testEnv),
-      sandboxes,
-      now: clock.now,
-      logger: silentLogger,
-    }),
-  );
+  const app = createApp({
+    config,
+    bucket: new R2Bucket(testEnv.SKILLS_BUCKET),
+    registry: registryStub(testEnv),
+    sessions: sessionStoreStub(testEnv),
+    sandboxes,
+    now: clock.now,
+    logger: silentLogger,
+  });
   const request: TestApp["request"] = (path, init = {}) => {
     const headers: Record<string, string> = { ...init.headers };
     const token = init.token === undefined ? SESSION_TOKEN : init.token;

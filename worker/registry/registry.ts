@@ -6,7 +6,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import { assertChannel, assertVersionId } from "../../core/ids.ts";
+import { assertChannel, assertVersionId, isChannel, isVersionId } from "../../core/ids.ts";
 import { createBucket } from "../bucket/index.ts";
 import { loadConfig } from "../config.ts";
 import type { Env } from "../env.ts";
@@ -37,6 +37,16 @@ import type {
   StoredResponse,
   VersionRecord,
 } from "./types.ts";
+
+/** Returns the message of the error `assert` throws for an invalid id. */
+function invalidMessage(assert: () => unknown): string {
+  try {
+    assert();
+  } catch (error) {
+    if (error instanceof Error) return error.message;
+  }
+  return "Invalid id";
+}
 
 /** Time between pruning runs, in milliseconds. */
 export const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -88,9 +98,24 @@ export class Registry extends DurableObject<Env> {
    * DEFAULT_CHANNEL.
    */
   resolve(request: { channel?: string; version?: string }): ResolveResult {
-    const channel = request.channel === undefined ? undefined : assertChannel(request.channel);
+    // A malformed id is never recorded; callers validate ids first, so this only guards the RPC.
+    if (request.channel !== undefined && !isChannel(request.channel)) {
+      return {
+        ok: false,
+        reason: "unknown-channel",
+        message: invalidMessage(() => assertChannel(request.channel)),
+      };
+    }
+    if (request.version !== undefined && !isVersionId(request.version)) {
+      return {
+        ok: false,
+        reason: "unknown-version",
+        message: invalidMessage(() => assertVersionId(request.version)),
+      };
+    }
+    const channel = request.channel;
     if (request.version !== undefined) {
-      const version = assertVersionId(request.version);
+      const version = request.version;
       const row = findVersion(this.#sql, version);
       if (row === undefined) {
         return {
@@ -141,7 +166,8 @@ export class Registry extends DurableObject<Env> {
   }
 
   getVersion(version: string): VersionRecord | null {
-    const row = findVersion(this.#sql, assertVersionId(version));
+    if (!isVersionId(version)) return null;
+    const row = findVersion(this.#sql, version);
     return row === undefined ? null : toVersionRecord(this.#sql, row);
   }
 
@@ -154,7 +180,8 @@ export class Registry extends DurableObject<Env> {
   }
 
   getChannel(channel: string): ChannelDetail | null {
-    return channelDetail(this.#sql, assertChannel(channel)) ?? null;
+    if (!isChannel(channel)) return null;
+    return channelDetail(this.#sql, channel) ?? null;
   }
 
   /**

@@ -17,7 +17,7 @@ import { SandboxUnsupportedError } from "../../worker/sandbox/types.ts";
 const MOUNT_PATH = "/workspace/.claude/skills";
 const VERSION = "a".repeat(40);
 
-/** A stand-in for the SDK's sandbox stub that records each call and keeps written files. */
+/** Creates a stand-in for the SDK's sandbox stub that records each call and keeps written files. */
 function recordingSdk() {
   const calls: unknown[][] = [];
   const files = new Map<string, string>();
@@ -187,7 +187,7 @@ describe("Cloudflare sandbox adapter", () => {
   });
 });
 
-/** An in-memory host that follows core/sandbox-host.ts, recording the requests it receives. */
+/** Creates an in-memory host that follows core/sandbox-host.ts and records the requests it receives. */
 function fakeHost(token: string) {
   const requests: {
     method: string;

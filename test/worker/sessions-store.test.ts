@@ -6,7 +6,7 @@ import { randomVersion } from "./sessions-fixtures.ts";
 
 const LEASE_MS = 1000;
 
-/** A store of its own per test, so counts and versions do not mix with other tests. */
+/** Returns a store of its own, so counts and versions do not mix with other tests. */
 function freshStore() {
   return sessionStoreStub(env, `test-${crypto.randomUUID()}`);
 }
@@ -32,7 +32,7 @@ describe("SessionStore", () => {
     const result = await store.claimSetup(claim("s1", version, 100));
 
     expect(result.outcome).toBe("claimed");
-    expect(result.outcome === "claimed" && result.created).toBe(true);
+    expect(result).toHaveProperty("created", true);
     expect(result.record).toMatchObject({
       sessionId: "s1",
       version,
@@ -74,7 +74,7 @@ describe("SessionStore", () => {
     expect(ready.outcome).toBe("ready");
     expect(ready.record.lastSeenAt).toBe(300);
     expect(remount.outcome).toBe("claimed");
-    expect(remount.outcome === "claimed" && remount.created).toBe(false);
+    expect(remount).toHaveProperty("created", false);
   });
 
   it("other version on a session conflicts", async () => {

@@ -13,7 +13,7 @@ import type { MountTarget, VersionMounter } from "./types.ts";
 /** The R2 binding the Sandbox Durable Object mounts; wrangler.toml binds the bucket under it. */
 export const BUCKET_BINDING = "SKILLS_BUCKET";
 
-/** The version's key prefix as the SDK wants it: with a leading and a trailing `/`. */
+/** Returns the version's key prefix in the SDK's form, with a leading and a trailing `/`. */
 export function mountPrefix(target: MountTarget): string {
   return `/${versionPrefix(target.rootPrefix, target.version)}`;
 }

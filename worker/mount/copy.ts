@@ -76,6 +76,9 @@ async function copyFile(
       `Object ${quote(key)} has ${object.size} bytes but the manifest of version ${target.version} lists ${file.size}; publish the version again`,
     );
   }
+  // NOTE: each file is held in memory whole, twice with its base64 form, and
+  // `concurrency` files at once; versions with very large files belong in a
+  // mount mode, not in copy mode.
   const bytes = new Uint8Array(await object.arrayBuffer());
   if (bytes.byteLength !== file.size) {
     throw new MountError(

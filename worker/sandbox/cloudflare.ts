@@ -108,7 +108,7 @@ export function cloudflareHandle(sessionId: string, sandbox: SdkSandbox): Sandbo
       const process = await sandbox.startProcess(command);
       return {
         id: process.id,
-        // TCP mode: an agent's WebSocket port need not answer plain HTTP with 2xx.
+        // TCP mode, because an agent's WebSocket port need not respond to plain HTTP with 2xx.
         waitForPort: (port, options) =>
           process.waitForPort(port, { mode: "tcp", timeout: options.timeoutMs }),
       };
@@ -127,7 +127,7 @@ export function cloudflareHandle(sessionId: string, sandbox: SdkSandbox): Sandbo
   };
 }
 
-/** The provider for deployed Workers: one Sandbox Durable Object per session id. */
+/** Creates the provider for deployed Workers, with one Sandbox Durable Object per session id. */
 export function cloudflareSandboxProvider(
   namespace: DurableObjectNamespace<Sandbox>,
 ): SandboxProvider {

@@ -26,7 +26,7 @@ export interface LocalHostOptions {
   fetch?: typeof fetch;
 }
 
-/** The host answered with an error status, or with a body that breaks the protocol. */
+/** The host returned an error status or a body that breaks the protocol. */
 export class LocalHostError extends Error {
   override readonly name = "LocalHostError";
   readonly status: number;
@@ -63,7 +63,7 @@ function unsupported(operation: string): never {
   );
 }
 
-/** The provider for `MOUNT_MODE=local`. */
+/** Creates the provider for `MOUNT_MODE=local`. */
 export function localHostProvider(options: LocalHostOptions): SandboxProvider {
   const base = options.url.replace(/\/+$/, "");
   const fetcher = options.fetch ?? fetch;
@@ -90,29 +90,33 @@ export function localHostProvider(options: LocalHostOptions): SandboxProvider {
     return response;
   }
 
-  async function readJson<T>(response: Response, schema: z.ZodType<T>, what: string): Promise<T> {
+  async function readJson<T>(response: Response, schema: z.ZodType<T>, action: string): Promise<T> {
     const text = await response.text();
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch (error: unknown) {
-      throw new LocalHostError(502, `The local sandbox host sent invalid JSON for ${what}`, {
-        cause: error,
-      });
+      throw new LocalHostError(
+        502,
+        `The local sandbox host sent invalid JSON when asked to ${action}`,
+        {
+          cause: error,
+        },
+      );
     }
     if (!response.ok) {
       const parsed = errorResponseSchema.safeParse(json);
       const detail = parsed.success ? parsed.data.error.message : `status ${response.status}`;
       throw new LocalHostError(
         response.status,
-        `The local sandbox host failed to ${what}: ${detail}`,
+        `The local sandbox host failed to ${action}: ${detail}`,
       );
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       throw new LocalHostError(
         502,
-        `The local sandbox host sent an unexpected response for ${what}: ${parsed.error.issues[0]?.message ?? "invalid body"}`,
+        `The local sandbox host sent an unexpected response when asked to ${action}: ${parsed.error.issues[0]?.message ?? "invalid body"}`,
       );
     }
     return parsed.data;

@@ -33,7 +33,7 @@ export interface ClaimInput {
   manifestKey: string;
   manifestSha256: string;
   nowMs: number;
-  /** How long the claim holds before another request may take over a stalled setup. */
+  /** How long the claim lasts before another request may take over a stalled setup. */
   leaseMs: number;
   /** Claim a `ready` session too: its container restarted and lost the mount. */
   remount: boolean;
@@ -41,7 +41,7 @@ export interface ClaimInput {
 
 /**
  * - `claimed`: the caller holds the setup lease and must call `finishSetup`
- *   or `abandonSetup`; `created` says whether the session is new.
+ *   or `abandonSetup`; `created` is true for a new session.
  * - `ready`: the session is set up already (only when `remount` is false).
  * - `busy`: another request is setting the session up.
  * - `conflict`: the session is pinned to another version.

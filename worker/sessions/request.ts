@@ -24,7 +24,7 @@ function invalid(message: string, cause?: unknown): HttpError {
   return new HttpError(400, "invalid_request", message, cause === undefined ? {} : { cause });
 }
 
-/** Parses the body: an empty body asks for a new session on the default channel. */
+/** Parses the body. An empty body requests a new session on the default channel. */
 export function parseSessionRequest(text: string): SessionRequest {
   if (new TextEncoder().encode(text).byteLength > MAX_SESSION_BODY_BYTES) {
     throw new HttpError(

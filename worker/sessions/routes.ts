@@ -3,8 +3,8 @@
  *
  * - `POST /sessions` (session token): creates or resumes a session and
  *   returns a WebSocket ticket. A new session resolves its version through
- *   the Registry and gets it mounted; a known session keeps its version and
- *   is mounted again only when its container lost the setup marker.
+ *   the Registry and gets it mounted. A known session keeps its version, and
+ *   it is mounted again only when its container lost the setup marker.
  * - `GET /ws?sessionId=…&ticket=…`: redeems the ticket and proxies the
  *   WebSocket to the agent's port. Unknown, expired and reused tickets
  *   answer 401; a ticket of another session answers 403 and is used up.
@@ -274,7 +274,7 @@ export function sessionRoutes(deps: SessionDeps): Hono<AppEnv> {
       );
     }
 
-    // The agent never sees the ticket: it is dropped from the forwarded URL.
+    // The ticket is dropped from the forwarded URL, so the agent never receives it.
     const url = new URL(c.req.url);
     url.searchParams.delete("ticket");
     const forwarded = new Request(url, c.req.raw);

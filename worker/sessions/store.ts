@@ -1,7 +1,8 @@
 /**
  * The SessionStore Durable Object: one instance (`SESSION_STORE_NAME`) keeps
  * every session's pinned version and state, and the WebSocket tickets, in
- * SQLite. A Durable Object runs one call at a time, so claims cannot race:
+ * SQLite. A Durable Object runs one call at a time and no method awaits
+ * between its reads and writes, so claims cannot race:
  * two requests for the same new session get one `claimed` and one `busy`.
  */
 
@@ -42,7 +43,7 @@ type TicketRow = {
 
 function toState(value: string): SessionState {
   if (value === "setting-up" || value === "ready" || value === "unmounted") return value;
-  throw new Error(`SessionStore holds an unknown session state ${JSON.stringify(value)}`);
+  throw new Error(`SessionStore contains an invalid session state ${JSON.stringify(value)}`);
 }
 
 function toRecord(row: SessionRow): SessionRecord {
@@ -163,8 +164,8 @@ export class SessionStore extends DurableObject<Env> {
 
   /**
    * Releases the lease after a failed setup. A session that was `created` by
-   * the claim is forgotten, so a retry may pick another version; an older
-   * one keeps its version and is marked `unmounted`.
+   * the claim is forgotten, so a retry may pick another version. An older
+   * session keeps its version and is marked `unmounted`.
    */
   async abandonSetup(sessionId: string, created: boolean): Promise<void> {
     if (created) {
@@ -232,6 +233,10 @@ export class SessionStore extends DurableObject<Env> {
   /**
    * Returns the versions of sessions seen since `sinceMs` or being set up
    * now, sorted, for pruning to keep.
+   *
+   * NOTE: a session is seen when it calls POST /sessions or redeems a
+   * ticket. A WebSocket that stays open longer than the window does not
+   * count, so its version could be pruned under it.
    */
   async versionsInUse(sinceMs: number): Promise<string[]> {
     const rows = this.sql

@@ -74,8 +74,8 @@ export async function readCommit(root: string, sha: string): Promise<CommitDetai
     .toString("utf8")
     .replace(/\n$/, "")
     .split("\0");
-  // The raw object holds the message byte for byte; `--format=%B` would
-  // change its trailing newlines.
+  // `--format=%B` appends a line end, so the message is read from the raw
+  // commit object, which contains it byte for byte.
   const raw = (await runGit(root, ["cat-file", "commit", sha])).toString("utf8");
   const headerEnd = raw.indexOf("\n\n");
   return {

@@ -29,7 +29,7 @@ export interface NotifyResponse {
   body: string;
 }
 
-/** Longest wait a `Retry-After` header can ask for, in milliseconds. */
+/** Maximum wait honoured from a `Retry-After` header, in milliseconds. */
 export const MAX_RETRY_AFTER_MS = 30_000;
 /** Characters of the Worker's reply quoted in an error. */
 const MAX_QUOTED_REPLY = 500;
@@ -41,7 +41,7 @@ export function newWebhookId(): string {
   return `msg_${randomBytes(16).toString("hex")}`;
 }
 
-/** The URL without its query and credentials, safe to log. */
+/** Returns the URL without its query and credentials, so it is safe to log. */
 function loggableUrl(url: string): string {
   try {
     const parsed = new URL(url);
@@ -52,7 +52,7 @@ function loggableUrl(url: string): string {
 }
 
 /**
- * Returns the wait a `Retry-After` header asks for (seconds or an HTTP
+ * Returns the wait that a `Retry-After` header requests (seconds or an HTTP
  * date), capped at `MAX_RETRY_AFTER_MS`, or `undefined` when absent or invalid.
  */
 export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {

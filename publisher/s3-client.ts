@@ -52,13 +52,13 @@ function shapeOf(error: unknown): ErrorShape {
   return typeof error === "object" && error !== null ? (error as ErrorShape) : {};
 }
 
-/** The HTTP status of a failed SDK request, when the server answered. */
+/** Returns the HTTP status of a failed SDK request, or `undefined` when no response came. */
 export function statusOf(error: unknown): number | undefined {
   const status = shapeOf(error).$metadata?.httpStatusCode;
   return typeof status === "number" ? status : undefined;
 }
 
-/** Whether the error means the key does not exist. */
+/** Checks whether the error means the key does not exist. */
 export function isNotFound(error: unknown): boolean {
   const { name } = shapeOf(error);
   return name === "NoSuchKey" || name === "NotFound" || statusOf(error) === 404;
@@ -92,7 +92,7 @@ const RETRYABLE_CODES = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
 ]);
 
-/** Throttling (429, 503 SlowDown), other 5xx, timeouts and connection errors. */
+/** Checks for throttling (429, 503 SlowDown), other 5xx, timeouts and connection errors. */
 export function isRetryable(error: unknown): boolean {
   const shape = shapeOf(error);
   const status = statusOf(error);
@@ -109,4 +109,32 @@ export function describeError(error: unknown): string {
   const name = typeof shape.name === "string" ? shape.name : "Error";
   const message = error instanceof Error ? error.message : String(error);
   return status === undefined ? `${name}: ${message}` : `${name} (HTTP ${status}): ${message}`;
+}
+
+const CREDENTIAL_ERRORS = new Set([
+  "AccessDenied",
+  "InvalidAccessKeyId",
+  "SignatureDoesNotMatch",
+  "InvalidToken",
+  "ExpiredToken",
+]);
+
+/** Suggests what to check after a request failed for good. */
+export function remedyFor(error: unknown): string {
+  const { name } = shapeOf(error);
+  const status = statusOf(error);
+  if (name === "NoSuchBucket") return "check the bucket name and that it exists at this endpoint";
+  if (
+    (typeof name === "string" && CREDENTIAL_ERRORS.has(name)) ||
+    status === 401 ||
+    status === 403
+  ) {
+    return "check the access key, the secret key and that the token may read and write this bucket";
+  }
+  if (isRetryable(error)) {
+    return status === undefined
+      ? "check the endpoint URL and the network, then re-run"
+      : "the service is throttling or unavailable; re-run later";
+  }
+  return "check the endpoint, bucket name and credentials";
 }

@@ -1,15 +1,15 @@
 /**
- * Collects the files to publish from git: in `commit` mode the files of HEAD
- * under the skills folder as git stores them; in `working-tree` mode the
- * tracked files as they are on disk (deleted ones are absent) plus untracked
- * files git does not ignore. Symlinks are resolved by the policy in
- * `symlinks.ts`; submodules and nested repositories are errors.
+ * Collects the files to publish from git. In `commit` mode these are the
+ * files of HEAD under the skills folder as git stores them. In `working-tree`
+ * mode they are the tracked files as they are on disk (deleted ones are
+ * absent) plus untracked files git does not ignore. Symlinks are resolved by
+ * the policy in `symlinks.ts`, and submodules and nested repositories are errors.
  */
 
 import { createHash } from "node:crypto";
 import { lstat, readFile, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { MODE_EXECUTABLE, MODE_REGULAR } from "../core/manifest.ts";
+import { comparePaths, MODE_EXECUTABLE, MODE_REGULAR } from "../core/manifest.ts";
 import type { LocalFile } from "../core/plan.ts";
 import type { Problem } from "../core/validation.ts";
 import { PublishError } from "./errors.ts";
@@ -301,5 +301,5 @@ function resolveEntries(listing: Listing, skillsPath: string): Entry[] {
       });
     }
   }
-  return resolved.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return resolved.sort((a, b) => comparePaths(a.path, b.path));
 }

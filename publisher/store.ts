@@ -18,7 +18,14 @@ import type { Logger } from "../core/logger.ts";
 import { PublishError } from "./errors.ts";
 import { createLimiter } from "./limiter.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from "./retry.ts";
-import { copySource, createS3Client, describeError, isNotFound, isRetryable } from "./s3-client.ts";
+import {
+  copySource,
+  createS3Client,
+  describeError,
+  isNotFound,
+  isRetryable,
+  remedyFor,
+} from "./s3-client.ts";
 import type { StoreSettings } from "./types.ts";
 
 /** Files above this size go up as multipart uploads, in parts of this size. */
@@ -212,7 +219,7 @@ export class S3Store {
       } catch (error: unknown) {
         throw new PublishError(
           "store",
-          `${operation} ${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)} failed: ${describeError(error)}; check the endpoint, bucket name and credentials`,
+          `${operation} ${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)} failed: ${describeError(error)}; ${remedyFor(error)}`,
           { cause: error },
         );
       }

@@ -7,7 +7,7 @@
 
 import { createHash } from "node:crypto";
 import { localVersionId } from "../core/ids.ts";
-import type { CommitInfo } from "../core/manifest.ts";
+import { type CommitInfo, comparePaths } from "../core/manifest.ts";
 import type { LocalFile } from "../core/plan.ts";
 import { headSha, readCommit } from "./git.ts";
 import { collectCommitTree } from "./source-tree.ts";
@@ -20,9 +20,9 @@ export interface VersionInfo {
 
 /** Returns the SHA-256 over the sorted (path, mode, sha256) list of `files`. */
 export function contentDigest(files: readonly LocalFile[]): string {
-  const rows = files
-    .map((file) => [file.path, file.mode, file.sha256] as const)
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const rows = [...files]
+    .sort((a, b) => comparePaths(a.path, b.path))
+    .map((file) => [file.path, file.mode, file.sha256]);
   return createHash("sha256").update(JSON.stringify(rows)).digest("hex");
 }
 

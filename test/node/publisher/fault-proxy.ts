@@ -1,6 +1,6 @@
 /**
  * An HTTP proxy on 127.0.0.1 in front of s3rver that records every request
- * and can answer some of them itself (with an error status) or leave them
+ * and can reply to some of them itself (with an error status) or leave them
  * hanging, to test retries, timeouts and interrupted publishes against a
  * real server. Headers pass through unchanged, so SigV4 signatures stay valid.
  */
@@ -23,14 +23,14 @@ export type FaultAction =
 export interface FaultProxy {
   endpoint: string;
   requests: SeenRequest[];
-  /** Most requests in flight at once so far. */
+  /** Maximum number of requests in flight at once so far. */
   maxActive: number;
   /** Decides what happens to each request; forwards by default. */
   decide: (request: SeenRequest, index: number) => FaultAction;
   close(): Promise<void>;
 }
 
-/** An S3 error document, as S3 and R2 send it. */
+/** Returns an S3 error document, as S3 and R2 send it. */
 export function s3Error(code: string, message: string): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
 }
@@ -58,11 +58,13 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     };
     const index = proxy.requests.length;
     proxy.requests.push(seen);
+
     active += 1;
     proxy.maxActive = Math.max(proxy.maxActive, active);
     response.on("close", () => {
       active -= 1;
     });
+
     const action = proxy.decide(seen, index);
     if (action.kind === "hang") {
       hanging.add(response);
@@ -80,6 +82,7 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       });
       return;
     }
+
     const upstream = request(
       {
         host: targetUrl.hostname,

@@ -31,7 +31,7 @@ export interface LogLine {
   message: string;
 }
 
-/** A logger that records every line, for checks on warnings. */
+/** Returns a logger that records every line, for checks on warnings. */
 export function recordingLogger(): Logger & { lines: LogLine[] } {
   const lines: LogLine[] = [];
   const record =

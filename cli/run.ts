@@ -36,10 +36,12 @@ export async function runCli(
   // Known before parsing, so even a usage error prints as JSON.
   const json = argv.includes("--json");
   let command: CliCommand;
+  const warnings: string[] = [];
   try {
-    command = parseCommandLine(argv, env, cwd);
+    command = parseCommandLine(argv, env, cwd, warnings);
   } catch (error: unknown) {
     if (!(error instanceof UsageError)) throw error;
+    for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
     report(io, json, "usage", error.message);
     return 2;
   }

@@ -83,8 +83,16 @@ interface Value {
   source: string;
 }
 
-/** Parses the command line into a command with checked settings. Throws `UsageError`. */
-export function parseCommandLine(argv: string[], env: Environment, cwd: string): CliCommand {
+/**
+ * Parses the command line into a command with checked settings. Throws
+ * `UsageError`; warnings found before the error are in `warnings` either way.
+ */
+export function parseCommandLine(
+  argv: string[],
+  env: Environment,
+  cwd: string,
+  warnings: string[] = [],
+): CliCommand {
   const [first, ...rest] = argv;
   const common = (): CommonSettings => ({ json: false, verbose: false, warnings: [] });
   if (first === undefined) {
@@ -99,7 +107,7 @@ export function parseCommandLine(argv: string[], env: Environment, cwd: string):
     return { ...common(), name: "help", text: commandHelp(topic) };
   }
   if (!isCommandName(first)) throw unknownCommand(first);
-  return parseCommand(first, rest, env, cwd);
+  return parseCommand(first, rest, env, cwd, warnings);
 }
 
 function unknownCommand(name: string): UsageError {
@@ -113,6 +121,7 @@ function parseCommand(
   args: string[],
   env: Environment,
   cwd: string,
+  warnings: string[],
 ): CliCommand {
   const keys: readonly FlagKey[] = COMMANDS[name].flags;
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {};
@@ -139,7 +148,6 @@ function parseCommand(
     );
   }
   const values = new Map<FlagKey, Value>();
-  const warnings: string[] = [];
   for (const key of keys) {
     const spec = FLAGS[key];
     const given = parsed.values[spec.name];
@@ -254,7 +262,7 @@ function parseCommand(
         name,
         channel: wrapId(() => assertChannel(positionals[0], "channel argument")),
         version: wrapId(() => assertVersionId(positionals[1], "version argument")),
-        reason: text("reason").trim() || DEFAULT_ROLLBACK_REASON,
+        reason: rollbackReason(values.get("reason")),
         worker: workerSettings(values),
       };
     }
@@ -373,6 +381,20 @@ function workerSettings(values: Map<FlagKey, Value>): WorkerSettings {
     throw new UsageError(`Invalid ${token.source}: ${tokenReason}`);
   }
   return { url: url.value.replace(/\/+$/, ""), adminToken: token.value };
+}
+
+/** Longest `--reason` the Worker accepts, in characters. */
+export const MAX_REASON_LENGTH = 500;
+
+function rollbackReason(entry: Value | undefined): string {
+  const reason = typeof entry?.value === "string" ? entry.value.trim() : "";
+  if (reason === "") return DEFAULT_ROLLBACK_REASON;
+  if (reason.length > MAX_REASON_LENGTH) {
+    throw new UsageError(
+      `Invalid --reason: it is ${reason.length} characters; the Worker keeps at most ${MAX_REASON_LENGTH}, so shorten it`,
+    );
+  }
+  return reason;
 }
 
 function wrap<T>(read: () => T): T {

@@ -213,6 +213,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         adminToken: secrets.adminToken,
         sessionToken: secrets.sessionToken,
         verbose: options.verbose,
+        logger,
       }),
     );
     stopping.push(() => worker.close());

@@ -4,8 +4,10 @@
  * local sandbox host. Durable Object state persists under the state folder.
  */
 
-import { join } from "node:path";
-import { unstable_startWorker } from "wrangler";
+import { createRequire } from "node:module";
+import { unstable_readConfig, unstable_startWorker } from "wrangler";
+import type { Logger } from "../core/logger.ts";
+import { pollUntil } from "./mount.ts";
 
 export interface LocalWorkerOptions {
   /** Absolute path of the project's wrangler.toml. */
@@ -29,6 +31,45 @@ export interface LocalWorkerOptions {
   sessionToken: string;
   /** Shows wrangler's and the Worker's log lines. */
   verbose: boolean;
+  logger: Logger;
+}
+
+/** How long the Worker may take to answer its first request, in milliseconds. */
+const READY_TIMEOUT_MS = 60_000;
+
+/**
+ * Returns the newest compatibility date that the workerd binary of the
+ * installed wrangler supports, from the `workerd` package wrangler depends on.
+ */
+function supportedCompatibilityDate(): string | undefined {
+  try {
+    const fromHere = createRequire(import.meta.url);
+    const fromWrangler = createRequire(fromHere.resolve("wrangler"));
+    const workerd: unknown = fromWrangler(fromWrangler.resolve("workerd"));
+    const date =
+      typeof workerd === "object" && workerd !== null
+        ? Reflect.get(workerd, "compatibilityDate")
+        : undefined;
+    return typeof date === "string" ? date : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Picks the compatibility date to run with: the configured one, or the
+ * newest the local workerd supports when the configured one is newer, which
+ * workerd would otherwise reject at start.
+ */
+function localCompatibilityDate(configPath: string, logger: Logger): string | undefined {
+  const configured = unstable_readConfig({ config: configPath }).compatibility_date;
+  const supported = supportedCompatibilityDate();
+  if (configured === undefined || supported === undefined || configured <= supported)
+    return undefined;
+  logger.warn(
+    `${configPath} sets compatibility_date ${configured}, newer than the ${supported} that the installed workerd supports; running the local Worker with ${supported}`,
+  );
+  return supported;
 }
 
 export interface LocalWorker {
@@ -46,8 +87,10 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   let worker: Awaited<ReturnType<typeof unstable_startWorker>>;
   try {
+    const compatibilityDate = localCompatibilityDate(options.configPath, options.logger);
     worker = await unstable_startWorker({
       config: options.configPath,
+      ...(compatibilityDate === undefined ? {} : { compatibilityDate }),
       // Only the bindings below: no .dev.vars or .env file changes the local stack.
       envFiles: [],
       bindings: {
@@ -69,7 +112,7 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
         server: { hostname: "127.0.0.1", port: options.port },
         inspector: false,
         remote: false,
-        persist: join(options.persistDir),
+        persist: options.persistDir,
         watch: false,
         enableContainers: false,
         generateTypes: false,
@@ -85,6 +128,25 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
     throw new Error(`Failed to start the Worker in workerd: ${message}${hint}`, { cause: error });
   }
   const url = (await worker.url).origin;
+  // `ready` resolves even when workerd fails to load the Worker, so the
+  // Worker counts as started only once it answers.
+  try {
+    await pollUntil(
+      async () => {
+        try {
+          return (await fetch(`${url}/healthz`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      READY_TIMEOUT_MS,
+      () =>
+        `the Worker at ${url} did not answer GET /healthz within ${READY_TIMEOUT_MS} ms; see the workerd errors above`,
+    );
+  } catch (error: unknown) {
+    await worker.dispose().catch(() => undefined);
+    throw error;
+  }
   return {
     url,
     close: () => worker.dispose(),

@@ -384,3 +384,77 @@ describe("publish", () => {
     expect(stored.metadata.sha256).toBe(sha256(large));
   });
 });
+
+describe("publish recovery", () => {
+  it("uploads when a base object is missing", async () => {
+    const first = await firstCommit();
+    await publish(h.settings(), recordingLogger());
+    await h.client.send(
+      new DeleteObjectCommand({
+        Bucket: h.s3.bucket,
+        Key: `versions/${first}/xlsx/data/table.csv`,
+      }),
+    );
+    await h.repo.write("skills/pdf/references/guide.md", "Changed.\n");
+    const second = await h.repo.commit({ message: "Change" });
+    const logger = recordingLogger();
+
+    const result = await publish(h.settings(), logger);
+
+    expect(result.outcome).toBe("published");
+    expect(result.uploaded).toBe(2);
+    expect(result.copied).toBe(5);
+    expect(await h.text(`versions/${second}/xlsx/data/table.csv`)).toBe("a,b\n1,2\n");
+    const warning = logger.lines.find(
+      (line) => line.level === "warn" && line.message.includes("table.csv"),
+    );
+    expect(warning?.message).toContain("missing from the base version");
+  });
+
+  it("rolls a channel back to an older version", async () => {
+    const first = await firstCommit();
+    const original = await publish(h.settings(), recordingLogger());
+    await h.repo.write("skills/pdf/references/guide.md", "Changed.\n");
+    await h.repo.commit({ message: "Change" });
+    await publish(h.settings(), recordingLogger());
+    await h.repo.git("checkout", "--quiet", first);
+
+    const result = await publish(h.settings(), recordingLogger());
+
+    expect(result.outcome).toBe("republished");
+    expect(result.version).toBe(first);
+    expect(result.base).toBeNull();
+    expect(result.manifestSha256).toBe(original.manifestSha256);
+    const head = headSchema.parse(JSON.parse(await h.text("heads/production.json")));
+    expect(head.version).toBe(first);
+  });
+
+  it("rejects a conflicting version in a dry run", async () => {
+    const sha = await firstCommit();
+    await publish(h.settings(), recordingLogger());
+    const manifest = parseManifest(await h.text(`manifests/${sha}.json`));
+    await h.putText(
+      `manifests/${sha}.json`,
+      JSON.stringify({
+        ...manifest,
+        files: manifest.files.slice(1),
+        totals: { files: 6, bytes: 1 },
+      }),
+    );
+
+    const error = await rejection(publish(h.settings({ dryRun: true }), recordingLogger()));
+
+    expect(error.code).toBe("version-conflict");
+  });
+
+  it("rejects an unreadable existing manifest", async () => {
+    const sha = await firstCommit();
+    await h.putText(`manifests/${sha}.json`, "{broken");
+
+    const error = await rejection(publish(h.settings(), recordingLogger()));
+
+    expect(error.code).toBe("version-conflict");
+    expect(error.message).toContain(`manifests/${sha}.json`);
+    expect(await h.keys("versions/")).toEqual([]);
+  });
+});

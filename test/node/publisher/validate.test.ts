@@ -127,23 +127,51 @@ describe("validateSkills", () => {
     );
   });
 
-  it("reads a nested skills path and the root", async () => {
+  it("reads a nested skills path", async () => {
     await h.repo.write("tools/agent skills/pdf/SKILL.md", skillFile("pdf"));
+    await h.repo.write("tools/other/notes.md", "outside the skills path\n");
     await h.repo.commit();
-    const nested = await validateSkills({
-      repositoryRoot: h.repo.root,
-      skillsPath: "/tools/agent skills/",
-      mode: "commit",
-      level: "strict",
-    });
-    expect(nested.files.map((file) => file.path)).toEqual(["pdf/SKILL.md"]);
-    const root = await validateSkills({
-      repositoryRoot: h.repo.root,
-      skillsPath: "tools/agent skills",
-      mode: "working-tree",
-      level: "strict",
-    });
-    expect(root.skills.map((skill) => skill.name)).toEqual(["pdf"]);
+
+    for (const mode of ["commit", "working-tree"] as const) {
+      const result = await validateSkills({
+        repositoryRoot: h.repo.root,
+        skillsPath: "/tools/agent skills/",
+        mode,
+        level: "strict",
+      });
+      expect(
+        result.files.map((file) => file.path),
+        mode,
+      ).toEqual(["pdf/SKILL.md"]);
+      expect(
+        result.skills.map((skill) => skill.name),
+        mode,
+      ).toEqual(["pdf"]);
+      expect(result.problems, mode).toEqual([]);
+    }
+  });
+
+  it("reads skills at the repository root", async () => {
+    await h.repo.write("pdf/SKILL.md", skillFile("pdf"));
+    await h.repo.write("README.md", "not in a skill\n");
+    await h.repo.commit();
+
+    for (const mode of ["commit", "working-tree"] as const) {
+      for (const skillsPath of ["", ".", "/"]) {
+        const result = await validateSkills({
+          repositoryRoot: h.repo.root,
+          skillsPath,
+          mode,
+          level: "strict",
+        });
+        expect(
+          result.files.map((file) => file.path),
+          `${mode} ${skillsPath}`,
+        ).toEqual(["pdf/SKILL.md"]);
+        expect(errorsOf(result.problems), `${mode} ${skillsPath}`).toEqual([]);
+        expect(problemAt(result.problems, "README.md")?.severity).toBe("warning");
+      }
+    }
   });
 });
 

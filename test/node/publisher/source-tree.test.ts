@@ -1,0 +1,48 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PublishError } from "../../../publisher/errors.ts";
+import { collectWorkingTree } from "../../../publisher/source-tree.ts";
+import { createGitRepo, type GitRepo } from "../support/git-repo.ts";
+
+let repo: GitRepo;
+beforeEach(async () => {
+  repo = await createGitRepo();
+});
+afterEach(async () => {
+  await repo.close();
+});
+
+describe("collectWorkingTree", () => {
+  it("rejects a file changed after hashing", async () => {
+    await repo.write("skills/pdf/SKILL.md", "first\n");
+    const tree = await collectWorkingTree(repo.root, "skills");
+    const [file] = tree.files;
+    if (file === undefined) throw new Error("no file collected");
+    await repo.write("skills/pdf/SKILL.md", "second\n");
+
+    await expect(file.read()).rejects.toSatisfy(
+      (error: unknown) =>
+        error instanceof PublishError &&
+        error.code === "source-changed" &&
+        error.message.includes("skills/pdf/SKILL.md"),
+    );
+  });
+
+  it("keeps a conflicted path once", async () => {
+    await repo.write("skills/pdf/SKILL.md", "base\n");
+    await repo.commit();
+    await repo.git("checkout", "--quiet", "-b", "side");
+    await repo.write("skills/pdf/SKILL.md", "side\n");
+    await repo.commit({ message: "Side" });
+    await repo.git("checkout", "--quiet", "main");
+    await repo.write("skills/pdf/SKILL.md", "main\n");
+    await repo.commit({ message: "Main" });
+    await repo
+      .git("-c", "user.name=Ada", "-c", "user.email=ada@example.com", "merge", "--quiet", "side")
+      .catch(() => undefined);
+    expect(await repo.git("ls-files", "-s", "--", "skills/pdf/SKILL.md")).toMatch(/ 3\t/);
+
+    const tree = await collectWorkingTree(repo.root, "skills");
+
+    expect(tree.files.map((file) => file.path)).toEqual(["pdf/SKILL.md"]);
+  });
+});

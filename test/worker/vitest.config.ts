@@ -13,7 +13,10 @@ export default defineConfig({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.test.toml" },
-      miniflare: { bindings: TEST_SECRETS },
+      // R2_SKILLS_LONG selects the long mode of the property tests.
+      miniflare: {
+        bindings: { ...TEST_SECRETS, R2_SKILLS_LONG: process.env.R2_SKILLS_LONG ?? "" },
+      },
     }),
   ],
   test: {

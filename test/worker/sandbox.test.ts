@@ -5,6 +5,7 @@ import {
   cloudflareHandle,
   type SdkSandbox,
   SETUP_MARKER_PATH,
+  sandboxIdProblem,
   toSdkMount,
 } from "../../worker/sandbox/cloudflare.ts";
 import {
@@ -172,6 +173,16 @@ describe("Cloudflare sandbox adapter", () => {
       ["startProcess", "agent"],
       ["waitForPort", 3001, { mode: "tcp", timeout: 5000 }],
     ]);
+  });
+
+  it("sandbox id rules follow the SDK", () => {
+    expect(sandboxIdProblem("a")).toBeUndefined();
+    expect(sandboxIdProblem(crypto.randomUUID())).toBeUndefined();
+    expect(sandboxIdProblem("User_1")).toBeUndefined();
+    expect(sandboxIdProblem("x".repeat(63))).toBeUndefined();
+    expect(sandboxIdProblem("x".repeat(64))).toContain("at most 63");
+    expect(sandboxIdProblem("session-")).toContain("hyphen");
+    expect(sandboxIdProblem("Admin")).toContain("reserve");
   });
 
   it("wsConnect passes request and port", async () => {

@@ -274,6 +274,22 @@ describe("POST /sessions", () => {
     expect(t.sandboxes.calls).toEqual([]);
   });
 
+  it("id the provider rejects is 400", async () => {
+    const t = buildApp(
+      {},
+      recordingProvider({
+        mountedFiles: bucketFilesUnder,
+        sessionIdProblem: (id) => (id === "reserved" ? "the id is reserved" : undefined),
+      }),
+    );
+
+    const response = await t.createSession({ sessionId: "reserved" });
+
+    expect(response.status).toBe(400);
+    expect((await response.json<ErrorBody>()).error.message).toContain("the id is reserved");
+    expect(t.sandboxes.calls).toEqual([]);
+  });
+
   it("missing token is 401, admin token 403", async () => {
     const t = buildApp();
 

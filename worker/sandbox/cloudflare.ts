@@ -127,12 +127,38 @@ export function cloudflareHandle(sessionId: string, sandbox: SdkSandbox): Sandbo
   };
 }
 
+/** Sandbox ids the SDK rejects (`sanitizeSandboxId` in @cloudflare/sandbox 0.12.10). */
+const RESERVED_SANDBOX_IDS = new Set([
+  "www",
+  "api",
+  "admin",
+  "root",
+  "system",
+  "cloudflare",
+  "workers",
+]);
+const MAX_SANDBOX_ID_LENGTH = 63;
+
+/** Returns why the SDK would reject `sessionId` as a sandbox id, or `undefined`. */
+export function sandboxIdProblem(sessionId: string): string | undefined {
+  if (sessionId.length > MAX_SANDBOX_ID_LENGTH) {
+    return `Cloudflare sandboxes need session ids of at most ${MAX_SANDBOX_ID_LENGTH} characters`;
+  }
+  if (sessionId.endsWith("-"))
+    return "Cloudflare sandboxes need session ids that do not end with a hyphen";
+  if (RESERVED_SANDBOX_IDS.has(sessionId.toLowerCase())) {
+    return `Cloudflare sandboxes reserve the id ${JSON.stringify(sessionId)}`;
+  }
+  return undefined;
+}
+
 /** Creates the provider for deployed Workers, with one Sandbox Durable Object per session id. */
 export function cloudflareSandboxProvider(
   namespace: DurableObjectNamespace<Sandbox>,
 ): SandboxProvider {
   return {
     name: "cloudflare",
+    sessionIdProblem: sandboxIdProblem,
     get: (sessionId) => cloudflareHandle(sessionId, asSdkSandbox(getSandbox(namespace, sessionId))),
   };
 }

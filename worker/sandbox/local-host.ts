@@ -191,5 +191,5 @@ export function localHostProvider(options: LocalHostOptions): SandboxProvider {
     };
   }
 
-  return { name: "local-host", get: handle };
+  return { name: "local-host", sessionIdProblem: () => undefined, get: handle };
 }

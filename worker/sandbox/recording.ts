@@ -72,6 +72,8 @@ export interface RecordingOptions {
   mountedFiles?: (request: MountRequest) => Promise<string[]>;
   /** Whether started processes listen on the ports waited for (default true). */
   processesListen?: boolean;
+  /** Stands for a provider's own session id rules; accepts every id when absent. */
+  sessionIdProblem?: (sessionId: string) => string | undefined;
 }
 
 export interface RecordingProvider extends SandboxProvider {
@@ -184,6 +186,7 @@ export function recordingProvider(options: RecordingOptions = {}): RecordingProv
   return {
     name: "recording",
     calls,
+    sessionIdProblem: (sessionId) => options.sessionIdProblem?.(sessionId),
     get: handle,
     sandbox,
     failNext: (operation, error) => {

@@ -70,6 +70,11 @@ export interface SandboxProcess {
 export interface SandboxProvider {
   /** The provider's name for logs and errors: `cloudflare`, `local-host` or `recording`. */
   readonly name: string;
+  /**
+   * Returns why the provider cannot use `sessionId` (which already matches
+   * core SESSION_ID_PATTERN), or `undefined` when it can.
+   */
+  sessionIdProblem(sessionId: string): string | undefined;
   get(sessionId: string): SandboxHandle;
 }
 

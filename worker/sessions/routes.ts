@@ -168,6 +168,14 @@ export function sessionRoutes(deps: SessionDeps): Hono<AppEnv> {
     const body = parseSessionRequest(await c.req.text());
     const sessionId = body.sessionId ?? crypto.randomUUID();
     annotate(c, { sessionId });
+    const problem = sandboxes.sessionIdProblem(sessionId);
+    if (problem !== undefined) {
+      throw new HttpError(
+        400,
+        "invalid_request",
+        `Invalid sessionId ${JSON.stringify(sessionId)}: ${problem}; choose another id or omit it to get a generated one`,
+      );
+    }
     const logger = deps.logger;
 
     const existing = await sessions.lookup(sessionId);

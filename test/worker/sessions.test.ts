@@ -369,6 +369,40 @@ describe("POST /sessions", () => {
     expect(t.sandboxes.callsOf({ operation: "mount" })).toEqual([]);
   });
 
+  it("unreachable container leaves no session", async () => {
+    const channel = randomChannel();
+    await publishVersion(channel);
+    const sessionId = `down_${crypto.randomUUID().slice(0, 8)}`;
+    const t = buildApp();
+    t.sandboxes.failNext("readSetupMarker", new Error("container failed to start"));
+
+    const response = await t.createSession({ sessionId, channel });
+
+    expect(response.status).toBe(503);
+    const body = await response.json<ErrorBody>();
+    expect(body.error.code).toBe("sandbox_unavailable");
+    expect(body.error.message).toContain(sessionId);
+    expect(body.error.message).not.toContain("container failed to start");
+    expect(t.sandboxes.callsOf({ operation: "mount" })).toEqual([]);
+    expect(await sessionStoreStub(env).lookup(sessionId)).toBeNull();
+  });
+
+  it("parallel requests mount once", async () => {
+    const channel = randomChannel();
+    await publishVersion(channel);
+    const sessionId = `race_${crypto.randomUUID().slice(0, 8)}`;
+    const t = buildApp();
+
+    const responses = await Promise.all(
+      Array.from({ length: 4 }, () => t.createSession({ sessionId, channel })),
+    );
+
+    const statuses = responses.map((response) => response.status);
+    expect(statuses.filter((status) => status === 201).length).toBe(1);
+    for (const status of statuses) expect([200, 201, 503]).toContain(status);
+    expect(t.sandboxes.callsOf({ operation: "mount" }).length).toBe(1);
+  });
+
   it("failed remount keeps the pinned version", async () => {
     const channel = randomChannel();
     const { version } = await publishVersion(channel);

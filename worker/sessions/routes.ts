@@ -3,8 +3,9 @@
  *
  * - `POST /sessions` (session token): creates or resumes a session and
  *   returns a WebSocket ticket. A new session resolves its version through
- *   the Registry and gets it mounted. A known session keeps its version, and
- *   it is mounted again only when its container lost the setup marker.
+ *   the Registry and gets it mounted. A known session keeps its version,
+ *   whatever channel the request names, and it is mounted again only when
+ *   its container lost the setup marker.
  * - `GET /ws?sessionId=…&ticket=…`: redeems the ticket and proxies the
  *   WebSocket to the agent's port. Unknown, expired and reused tickets
  *   answer 401; a ticket of another session answers 403 and is used up.
@@ -16,7 +17,7 @@ import type { Logger } from "../../core/logger.ts";
 import { requireRole } from "../auth.ts";
 import type { Bucket } from "../bucket/types.ts";
 import type { WorkerConfig } from "../config.ts";
-import { HttpError } from "../errors.ts";
+import { describe, HttpError } from "../errors.ts";
 import { type AppEnv, annotate } from "../log.ts";
 import { createMounter } from "../mount/index.ts";
 import type { ResolveResult } from "../registry/types.ts";
@@ -24,7 +25,7 @@ import type { SandboxProvider } from "../sandbox/types.ts";
 import { SandboxUnsupportedError } from "../sandbox/types.ts";
 import type { ClaimInput, ClaimResult, RedeemResult, SessionRecord } from "./records.ts";
 import { parseSessionRequest } from "./request.ts";
-import { setUpSandbox } from "./setup.ts";
+import { runSetupStep, setUpSandbox } from "./setup.ts";
 import { newTicket, TICKET_PATTERN, TICKET_TTL_MS, ticketDigest } from "./tickets.ts";
 
 /** How long a setup may run before another request may take over the session. */
@@ -133,35 +134,49 @@ export function sessionRoutes(deps: SessionDeps): Hono<AppEnv> {
   const mounter = createMounter(config, deps.bucket);
   const app = new Hono<AppEnv>();
 
-  /** Brings a claimed or ready session to `ready`, mounting only when the container needs it. */
+  /**
+   * Brings a claimed or ready session to `ready`, mounting only when the
+   * container has no setup marker for the session's version. Any failure
+   * releases the setup lease this request holds.
+   */
   async function settle(claim: ClaimResult, logger: Logger): Promise<SessionRecord> {
     if (claim.outcome === "conflict") throw conflict(claim.record, "the requested one");
     if (claim.outcome === "busy") throw busy(claim.record);
     const record = claim.record;
-    const handle = sandboxes.get(record.sessionId);
-    const marker = await handle.readSetupMarker();
-    if (marker === record.version) {
-      // The container still has the mount: mounting again would break it.
-      if (claim.outcome === "claimed") return sessions.finishSetup(record.sessionId, deps.now());
-      return record;
-    }
-    let lease: ClaimResult = claim;
-    if (claim.outcome === "ready") {
-      logger.warn("container lost its setup; mounting again", {
-        sessionId: record.sessionId,
-        version: record.version,
-      });
-      lease = await sessions.claimSetup(claimInput(record, deps.now(), true));
-      if (lease.outcome !== "claimed") return settle(lease, logger);
-    }
-    const created = lease.outcome === "claimed" && lease.created;
+    const ids = { sessionId: record.sessionId, version: record.version };
+    let holdsLease = claim.outcome === "claimed";
+    const created = claim.outcome === "claimed" && claim.created;
     try {
+      const handle = sandboxes.get(record.sessionId);
+      const marker = await runSetupStep("read the container's setup marker", record, () =>
+        handle.readSetupMarker(),
+      );
+      if (marker === record.version) {
+        // The container still has the mount, and mounting again would break it.
+        if (holdsLease) return await sessions.finishSetup(record.sessionId, deps.now());
+        return record;
+      }
+      if (!holdsLease) {
+        logger.warn("container lost its setup; mounting again", ids);
+        const lease = await sessions.claimSetup(claimInput(record, deps.now(), true));
+        if (lease.outcome !== "claimed") throw busy(record);
+        holdsLease = true;
+      }
       await setUpSandbox({ config, bucket: deps.bucket, mounter, logger }, handle, record);
+      return await sessions.finishSetup(record.sessionId, deps.now());
     } catch (error: unknown) {
-      await sessions.abandonSetup(record.sessionId, created);
+      if (holdsLease) {
+        try {
+          await sessions.abandonSetup(record.sessionId, created);
+        } catch (releaseError: unknown) {
+          logger.error("releasing the setup lease failed", {
+            ...ids,
+            error: describe(releaseError),
+          });
+        }
+      }
       throw error;
     }
-    return sessions.finishSetup(record.sessionId, deps.now());
   }
 
   app.post("/sessions", requireRole(config, "session"), async (c) => {

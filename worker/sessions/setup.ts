@@ -99,7 +99,12 @@ function setupFailure(step: string, record: SessionRecord, error: unknown): Http
   );
 }
 
-async function step<T>(name: string, record: SessionRecord, work: () => Promise<T>): Promise<T> {
+/** Runs one step of the setup and turns its error into the response the client gets. */
+export async function runSetupStep<T>(
+  name: string,
+  record: SessionRecord,
+  work: () => Promise<T>,
+): Promise<T> {
   try {
     return await work();
   } catch (error: unknown) {
@@ -130,22 +135,26 @@ export async function setUpSandbox(
   };
   const ids = { sessionId: record.sessionId, version: record.version, mountMode: mounter.mode };
 
-  await step(`mount it at ${config.mountPath}`, record, () => mounter.mount(handle, target));
+  await runSetupStep(`mount it at ${config.mountPath}`, record, () =>
+    mounter.mount(handle, target),
+  );
   logger.info("version mounted", ids);
   try {
-    await step("show the mounted files", record, () => verifyMount(handle, target));
-    await step("set the agent's environment", record, () => handle.setEnvVars(env));
+    await runSetupStep("show the mounted files", record, () => verifyMount(handle, target));
+    await runSetupStep("set the agent's environment", record, () => handle.setEnvVars(env));
     const command = config.agentCommand;
     if (command !== undefined) {
-      const process = await step("start the agent (AGENT_COMMAND)", record, () =>
+      const process = await runSetupStep("start the agent (AGENT_COMMAND)", record, () =>
         handle.startProcess(command),
       );
-      await step(`see the agent listen on port ${config.agentPort}`, record, () =>
+      await runSetupStep(`see the agent listen on port ${config.agentPort}`, record, () =>
         process.waitForPort(config.agentPort, { timeoutMs: AGENT_PORT_TIMEOUT_MS }),
       );
       logger.info("agent started", { ...ids, processId: process.id, port: config.agentPort });
     }
-    await step("record the finished setup", record, () => handle.writeSetupMarker(record.version));
+    await runSetupStep("record the finished setup", record, () =>
+      handle.writeSetupMarker(record.version),
+    );
   } catch (error: unknown) {
     // NOTE: an agent process that started but never listened keeps running;
     // the handle has no operation to stop it.

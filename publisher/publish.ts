@@ -6,34 +6,31 @@
  */
 
 import { contentTypeOf } from "../core/content-type.ts";
-import { type Head, headSchema } from "../core/head.ts";
 import { assertChannel, InvalidIdError } from "../core/ids.ts";
-import { toStoredJson } from "../core/json.ts";
-import { headKey, manifestKey, normalizePrefix } from "../core/keys.ts";
+import { manifestKey, normalizePrefix } from "../core/keys.ts";
 import type { Logger } from "../core/logger.ts";
 import {
   buildManifest,
+  type CommitInfo,
   type Manifest,
   MODE_EXECUTABLE,
   MODE_REGULAR,
   sameContent,
   serializeManifest,
 } from "../core/manifest.ts";
-import { type Plan, planVersion } from "../core/plan.ts";
 import { formatProblem } from "../core/validation.ts";
-import { type BucketState, readBucketState } from "./base.ts";
 import { PublishError } from "./errors.ts";
-import { sendNotification } from "./notify.ts";
+import { writeHead, writeManifest } from "./finalize.ts";
+import { type NotificationData, sendNotification } from "./notify.ts";
+import { plannedCounts, planPublish } from "./planning.ts";
 import type { SourceFile } from "./source-tree.ts";
 import { DEFAULT_CONCURRENCY, S3Store } from "./store.ts";
-import type { PublishResult, PublishSettings } from "./types.ts";
-import { findRenamed, writeObjects } from "./upload.ts";
-import { hasErrors, normalizeSkillsPath, validateSkills } from "./validate.ts";
-import { resolveVersion } from "./version.ts";
+import type { NotifySettings, PublishResult, PublishSettings } from "./types.ts";
+import { writeObjects } from "./upload.ts";
+import { hasErrors, normalizeSkillsPath, type ValidateResult, validateSkills } from "./validate.ts";
+import { resolveVersion, type VersionInfo } from "./version.ts";
 
 export { PublishError } from "./errors.ts";
-
-const JSON_CONTENT_TYPE = "application/json";
 
 function checkSettings(settings: PublishSettings): { channel: string; root: string } {
   let channel: string;
@@ -56,6 +53,63 @@ function checkSettings(settings: PublishSettings): { channel: string; root: stri
   return { channel, root };
 }
 
+/** Validates the source, logs every problem and resolves the version. */
+async function readSource(
+  settings: PublishSettings,
+  logger: Logger,
+): Promise<ValidateResult & VersionInfo> {
+  const source = settings.source;
+  const result = await validateSkills({
+    repositoryRoot: source.repositoryRoot,
+    skillsPath: source.skillsPath,
+    mode: source.mode,
+    level: settings.validation,
+  });
+  for (const problem of result.problems) {
+    const line = formatProblem(problem);
+    if (problem.severity === "error") logger.error(line);
+    else logger.warn(line);
+  }
+  const version = await resolveVersion(
+    source.repositoryRoot,
+    normalizeSkillsPath(source.skillsPath),
+    source.mode,
+    result.files,
+  );
+  logger.info(
+    `Found ${result.skills.length} skills and ${result.files.length} files for version ${version.version}`,
+  );
+  return { ...result, ...version };
+}
+
+function manifestOf(
+  checked: ValidateResult & VersionInfo,
+  repository: string | null,
+  commit: CommitInfo,
+): Manifest {
+  return buildManifest({
+    version: checked.version,
+    repository,
+    commit,
+    skills: checked.skills,
+    files: checked.files.map((file) => ({
+      path: file.path,
+      size: file.size,
+      sha256: file.sha256,
+      mode: file.mode === MODE_EXECUTABLE ? MODE_EXECUTABLE : MODE_REGULAR,
+      contentType: contentTypeOf(file.path),
+    })),
+  });
+}
+
+function checkSameContent(existing: Manifest, manifest: Manifest, version: string): void {
+  if (sameContent(existing, manifest)) return;
+  throw new PublishError(
+    "version-conflict",
+    `Version ${version} is already published with different files than this commit has. A published version never changes: a rewritten commit must get a new sha (amend or re-commit it), so check that the repository and skills path are the ones that published it`,
+  );
+}
+
 /**
  * Publishes `settings.source` to `settings.channel`. Returns outcome
  * `invalid` with the problems when validation fails; throws `PublishError`
@@ -65,29 +119,7 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
   const { channel, root } = checkSettings(settings);
   const source = settings.source;
 
-  const checked = await logger.group("validate", async () => {
-    const result = await validateSkills({
-      repositoryRoot: source.repositoryRoot,
-      skillsPath: source.skillsPath,
-      mode: source.mode,
-      level: settings.validation,
-    });
-    for (const problem of result.problems) {
-      const line = formatProblem(problem);
-      if (problem.severity === "error") logger.error(line);
-      else logger.warn(line);
-    }
-    const version = await resolveVersion(
-      source.repositoryRoot,
-      normalizeSkillsPath(source.skillsPath),
-      source.mode,
-      result.files,
-    );
-    logger.info(
-      `Found ${result.skills.length} skills and ${result.files.length} files for version ${version.version}`,
-    );
-    return { ...result, ...version };
-  });
+  const checked = await logger.group("validate", () => readSource(settings, logger));
   const { version, commit, files } = checked;
   const result: PublishResult = {
     outcome: "invalid",
@@ -107,43 +139,20 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
     notified: false,
   };
   if (hasErrors(checked.problems)) {
-    logger.error(
-      `Validation found ${checked.problems.filter((p) => p.severity === "error").length} errors; nothing was written`,
-    );
+    const errors = checked.problems.filter((problem) => problem.severity === "error").length;
+    logger.error(`Validation found ${errors} errors; nothing was written`);
     result.notifySkipped = "validation failed";
     return result;
   }
 
-  const manifest = buildManifest({
-    version,
-    repository: source.repository,
-    commit,
-    skills: checked.skills,
-    files: files.map((file) => ({
-      path: file.path,
-      size: file.size,
-      sha256: file.sha256,
-      mode: file.mode === MODE_EXECUTABLE ? MODE_EXECUTABLE : MODE_REGULAR,
-      contentType: contentTypeOf(file.path),
-    })),
-  });
+  const manifest = manifestOf(checked, source.repository, commit);
   const serialized = await serializeManifest(manifest);
-
   const store = settings.store === undefined ? undefined : new S3Store(settings.store, { logger });
   try {
-    const { state, plan, renamed } = await logger.group("plan", async () => {
-      const state: BucketState =
-        store === undefined
-          ? { head: undefined, base: null, existing: undefined }
-          : await readBucketState(store, root, channel, version, logger);
-      if (store === undefined) logger.warn("No bucket configured: planning against no base");
-      const plan = planVersion(files, state.base);
-      const renamed = findRenamed(plan, state.base);
-      logPlan(plan, renamed, logger);
-      return { state, plan, renamed };
-    });
-    Object.assign(result, countsOf(plan, renamed));
-
+    const { state, plan, renamed } = await logger.group("plan", () =>
+      planPublish(store, root, channel, version, files, logger),
+    );
+    Object.assign(result, plannedCounts(plan, renamed));
     if (state.existing !== undefined) {
       checkSameContent(state.existing.manifest, manifest, version);
       logger.info(
@@ -153,10 +162,6 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
 
     if (settings.dryRun || store === undefined) {
       result.outcome = "planned";
-      result.base = plan.base;
-      result.bytesUploaded = plan.upload
-        .filter((file) => !renamed.has(file.path))
-        .reduce((sum, file) => sum + file.size, 0);
       result.manifestSha256 = state.existing?.sha256 ?? serialized.sha256;
       result.notifySkipped = "dry run";
       logger.info("Dry run: nothing was written and no notification was sent");
@@ -164,15 +169,13 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
     }
 
     let manifestSha256: string;
-    let base: string | null;
     if (state.existing !== undefined) {
       result.outcome = "republished";
-      Object.assign(result, { uploaded: 0, copied: 0, removed: 0 });
+      Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
       manifestSha256 = state.existing.sha256;
-      // Nothing was planned; a re-run on the same channel keeps the head's base.
-      base = state.head?.version === version ? state.head.base : null;
+      // Nothing was planned, so a re-run on the same channel keeps the head's base.
+      result.base = state.head?.version === version ? state.head.base : null;
     } else {
-      const byPath = new Map<string, SourceFile>(files.map((file) => [file.path, file]));
       const counts = await logger.group("upload", () =>
         writeObjects(
           {
@@ -182,43 +185,41 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
             commit,
             plan,
             renamed,
-            files: byPath,
+            files: new Map<string, SourceFile>(files.map((file) => [file.path, file])),
             concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
           },
           logger,
         ),
       );
-      result.uploaded = counts.uploaded;
-      result.copied = counts.copied;
-      result.bytesUploaded += counts.bytesUploaded;
       logger.info(`Uploaded ${counts.uploaded} files and copied ${counts.copied}`, {
         bytes: counts.bytesUploaded,
       });
-      manifestSha256 = serialized.sha256;
-      base = plan.base;
+      Object.assign(result, counts);
       result.outcome = "published";
+      manifestSha256 = serialized.sha256;
     }
-    result.base = base;
     result.manifestSha256 = manifestSha256;
 
     const head = await logger.group("manifest", async () => {
       if (state.existing === undefined) {
-        await store.put(result.manifestKey, new TextEncoder().encode(serialized.text), {
-          contentType: JSON_CONTENT_TYPE,
-          metadata: { sha256: serialized.sha256 },
-        });
-        result.bytesUploaded += Buffer.byteLength(serialized.text);
-        logger.info(`Wrote ${result.manifestKey}`, { sha256: serialized.sha256 });
+        result.bytesUploaded += await writeManifest(store, result.manifestKey, serialized, logger);
       }
-      const head = buildHead(settings, channel, result.manifestKey, manifestSha256, base, manifest);
-      const headText = toStoredJson(head);
-      await store.put(headKey(root, channel), new TextEncoder().encode(headText), {
-        contentType: JSON_CONTENT_TYPE,
-        metadata: {},
-      });
-      result.bytesUploaded += Buffer.byteLength(headText);
-      logger.info(`Wrote ${headKey(root, channel)}: channel ${channel} is at ${version}`);
-      return head;
+      const written = await writeHead(
+        store,
+        {
+          root,
+          channel,
+          // A republished version keeps the commit its stored manifest records.
+          manifest: state.existing?.manifest ?? manifest,
+          manifestKey: result.manifestKey,
+          manifestSha256,
+          base: result.base,
+          run: source.run,
+        },
+        logger,
+      );
+      result.bytesUploaded += written.bytes;
+      return written.head;
     });
 
     if (settings.notify === undefined) {
@@ -226,36 +227,19 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
       logger.info("No webhook URL configured: the Worker was not notified");
       return result;
     }
-    const notify = settings.notify;
-    await logger
-      .group("notify", () =>
-        sendNotification(
-          notify,
-          {
-            version,
-            channel,
-            manifestKey: result.manifestKey,
-            manifestSha256,
-            base,
-            repository: source.repository,
-            ref: source.ref,
-            commit: head.commit,
-            run: head.run,
-            publishedAt: head.publishedAt,
-          },
-          logger,
-        ),
-      )
-      .catch((error: unknown) => {
-        if (error instanceof PublishError) {
-          throw new PublishError(
-            error.code,
-            `Version ${version} is published and channel ${channel} points to it, but the Worker was not notified: ${error.message}`,
-            { cause: error },
-          );
-        }
-        throw error;
-      });
+    const data: NotificationData = {
+      version,
+      channel,
+      manifestKey: result.manifestKey,
+      manifestSha256,
+      base: result.base,
+      repository: source.repository,
+      ref: source.ref,
+      commit: head.commit,
+      run: head.run,
+      publishedAt: head.publishedAt,
+    };
+    await logger.group("notify", () => notifyPublished(settings.notify, data, logger));
     result.notified = true;
     return result;
   } finally {
@@ -263,63 +247,21 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
   }
 }
 
-function checkSameContent(existing: Manifest, manifest: Manifest, version: string): void {
-  if (sameContent(existing, manifest)) return;
-  throw new PublishError(
-    "version-conflict",
-    `Version ${version} is already published with different files than this commit has. A published version never changes: a rewritten commit must get a new sha (amend or re-commit it), so check that the repository and skills path are the ones that published it`,
-  );
-}
-
-function buildHead(
-  settings: PublishSettings,
-  channel: string,
-  key: string,
-  manifestSha256: string,
-  base: string | null,
-  manifest: Manifest,
-): Head {
-  return headSchema.parse({
-    schema: 1,
-    channel,
-    version: manifest.version,
-    manifestKey: key,
-    manifestSha256,
-    base,
-    commit: { sha: manifest.commit.sha, timestamp: manifest.commit.timestamp },
-    run: settings.source.run,
-    publishedAt: new Date().toISOString(),
-  });
-}
-
-/** The planned counts; a run replaces uploaded and copied with what it did. */
-function countsOf(plan: Plan, renamed: ReadonlyMap<string, string>): Partial<PublishResult> {
-  return {
-    base: plan.base,
-    uploaded: plan.upload.length - renamed.size,
-    copied: plan.copy.length + renamed.size,
-    removed: plan.remove.length,
-    skillChanges: plan.skills,
-    changedSkills: plan.skills.filter((skill) => skill.status !== "unchanged").map((s) => s.name),
-  };
-}
-
-function logPlan(plan: Plan, renamed: ReadonlyMap<string, string>, logger: Logger): void {
-  logger.info(
-    `Plan against ${plan.base ?? "no base"}: upload ${plan.upload.length - renamed.size}, copy ${plan.copy.length + renamed.size}, remove ${plan.remove.length}`,
-  );
-  for (const skill of plan.skills) {
-    logger.info(`${skill.name}: ${skill.status}`, {
-      files: skill.files,
-      bytes: skill.bytes,
-      uploadBytes: skill.uploadBytes,
-    });
+/** Sends the notification; a failure says the version is published all the same. */
+async function notifyPublished(
+  settings: NotifySettings | undefined,
+  data: NotificationData,
+  logger: Logger,
+): Promise<void> {
+  if (settings === undefined) return;
+  try {
+    await sendNotification(settings, data, logger);
+  } catch (error: unknown) {
+    if (!(error instanceof PublishError)) throw error;
+    throw new PublishError(
+      error.code,
+      `Version ${data.version} is published and channel ${data.channel} points to it, but the Worker was not notified: ${error.message}`,
+      { cause: error },
+    );
   }
-  for (const file of plan.upload) {
-    const source = renamed.get(file.path);
-    if (source === undefined) logger.debug(`upload ${file.path}`, { bytes: file.size });
-    else logger.debug(`copy ${file.path} from ${source}`);
-  }
-  for (const file of plan.copy) logger.debug(`copy ${file.path}`);
-  for (const path of plan.remove) logger.debug(`remove ${path}`);
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { headSchema } from "../../../core/head.ts";
 import { parseManifest } from "../../../core/manifest.ts";
 import { PublishError, publish } from "../../../publisher/publish.ts";
 import { createHarness, type Harness, recordingLogger, skillFile } from "./harness.ts";
@@ -46,6 +47,9 @@ describe("publish working tree", () => {
     const again = await publish(workingTree(h), recordingLogger());
     expect(again.version).toBe(result.version);
     expect(again.outcome).toBe("republished");
+    const channelHead = headSchema.parse(JSON.parse(await h.text("heads/production.json")));
+    expect(channelHead.commit.timestamp).toBe(manifest.commit.timestamp);
+    expect(channelHead.manifestSha256).toBe(result.manifestSha256);
 
     await h.repo.write("skills/pdf/untracked.md", "changed again\n");
     const changed = await publish(workingTree(h), recordingLogger());

@@ -65,6 +65,7 @@ export async function writeVersion(
   version: string,
   files: FixtureFile[] = DEFAULT_FILES,
   rootPrefix = "",
+  editManifest: (manifest: Manifest) => Manifest = (manifest) => manifest,
 ): Promise<{ manifest: Manifest; manifestKey: string; manifestSha256: string }> {
   const entries: ManifestFile[] = [];
   for (const file of files) {
@@ -92,7 +93,8 @@ export async function writeVersion(
     skills: skillNames.map((name) => ({ name, description: `The ${name} skill` })),
     files: entries,
   });
-  const { text, sha256 } = await serializeManifest(manifest);
+  // The edit may break the schema on purpose: the stored text is not parsed here.
+  const { text, sha256 } = await serializeManifest(editManifest(manifest));
   const key = versionManifestKey(rootPrefix, version);
   await env.SKILLS_BUCKET.put(key, text);
   return { manifest, manifestKey: key, manifestSha256: sha256 };
@@ -104,8 +106,14 @@ export async function publishVersion(
   version = randomVersion(),
   files: FixtureFile[] = DEFAULT_FILES,
   commitTime = new Date(),
+  editManifest?: (manifest: Manifest) => Manifest,
 ): Promise<{ version: string; manifest: Manifest }> {
-  const { manifest, manifestKey, manifestSha256 } = await writeVersion(version, files);
+  const { manifest, manifestKey, manifestSha256 } = await writeVersion(
+    version,
+    files,
+    "",
+    editManifest,
+  );
   const timestamp = commitTime.toISOString();
   const result = await registryStub(env).publish({
     webhookId: `msg_${crypto.randomUUID()}`,

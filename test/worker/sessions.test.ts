@@ -6,6 +6,7 @@ import {
   ADMIN_TOKEN,
   bucketFilesUnder,
   buildApp,
+  DEFAULT_FILES,
   publishVersion,
   randomChannel,
   randomVersion,
@@ -367,6 +368,44 @@ describe("POST /sessions", () => {
     expect(body.error.code).toBe("missing_secret");
     expect(body.error.message).toContain("wrangler secret put ANTHROPIC_API_KEY");
     expect(t.sandboxes.callsOf({ operation: "mount" })).toEqual([]);
+  });
+
+  it("copy mode copies the version", async () => {
+    const channel = randomChannel();
+    const { version } = await publishVersion(channel);
+    const t = buildApp({ MOUNT_MODE: "copy" }, recordingProvider());
+
+    const response = await t.createSession({ channel });
+
+    expect(response.status).toBe(201);
+    const { sessionId } = await response.json<SessionBody>();
+    const sandbox = t.sandboxes.sandbox(sessionId);
+    expect(sandbox.list(MOUNT_PATH)).toEqual(DEFAULT_FILES.map((file) => file.path).sort());
+    expect(sandbox.files.get(`${MOUNT_PATH}/commit-messages/scripts/check.sh`)?.mode).toBe(0o555);
+    expect(sandbox.marker).toBe(version);
+    expect(t.sandboxes.callsOf({ operation: "mount" })).toEqual([]);
+  });
+
+  it("copy mode rejects an escaping manifest", async () => {
+    const channel = randomChannel();
+    const sessionId = `escape_${crypto.randomUUID().slice(0, 8)}`;
+    await publishVersion(channel, randomVersion(), undefined, undefined, (manifest) => ({
+      ...manifest,
+      files: manifest.files.map((file, index) =>
+        index === 0 ? { ...file, path: "../../../etc/profile.d/evil.sh" } : file,
+      ),
+    }));
+    const t = buildApp({ MOUNT_MODE: "copy" }, recordingProvider());
+
+    const response = await t.createSession({ sessionId, channel });
+
+    expect(response.status).toBe(502);
+    const body = await response.json<ErrorBody>();
+    expect(body.error.code).toBe("manifest_invalid");
+    expect(body.error.message).toContain("..");
+    expect(t.sandboxes.callsOf({ operation: "writeFile" })).toEqual([]);
+    expect(t.sandboxes.callsOf({ operation: "exec" })).toEqual([]);
+    expect(await sessionStoreStub(env).lookup(sessionId)).toBeNull();
   });
 
   it("unreachable container leaves no session", async () => {

@@ -36,17 +36,22 @@ export interface UploadInput {
 }
 
 /**
- * Finds planned uploads whose bytes and mode the base already has under
- * another path (a renamed or duplicated file), so they are copied instead.
+ * Finds planned uploads whose bytes, mode and content type the base already
+ * has under another path (a renamed or duplicated file), so they are copied
+ * instead. The content type must match because a copy keeps the source's.
  * Returns the source path by new path.
  */
 export function findRenamed(plan: Plan, base: Manifest | null): Map<string, string> {
   const renamed = new Map<string, string>();
   if (base === null) return renamed;
+  const contentKey = (sha256: string, mode: number, contentType: string): string =>
+    `${sha256}:${mode}:${contentType}`;
   const byContent = new Map<string, string>();
-  for (const file of base.files) byContent.set(`${file.sha256}:${file.mode}`, file.path);
+  for (const file of base.files) {
+    byContent.set(contentKey(file.sha256, file.mode, file.contentType), file.path);
+  }
   for (const file of plan.upload) {
-    const source = byContent.get(`${file.sha256}:${file.mode}`);
+    const source = byContent.get(contentKey(file.sha256, file.mode, contentTypeOf(file.path)));
     if (source !== undefined) renamed.set(file.path, source);
   }
   return renamed;

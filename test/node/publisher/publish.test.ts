@@ -385,6 +385,34 @@ describe("publish", () => {
   });
 });
 
+describe("publish renames", () => {
+  it("uploads a rename that changes the type", async () => {
+    await firstCommit();
+    await publish(h.settings(), recordingLogger());
+    await h.repo.remove("skills/pdf/references/old-name.md");
+    await h.repo.write(
+      "skills/pdf/references/old-name.txt",
+      FILES["skills/pdf/references/old-name.md"] ?? "",
+    );
+    await h.repo.write(
+      "skills/pdf/references/copy-of-guide.md",
+      FILES["skills/pdf/references/guide.md"] ?? "",
+    );
+    const sha = await h.repo.commit({ message: "Rename to text" });
+
+    const result = await publish(h.settings(), recordingLogger());
+
+    expect(result.uploaded).toBe(1);
+    expect(result.copied).toBe(7);
+    const renamed = await h.object(`versions/${sha}/pdf/references/old-name.txt`);
+    expect(renamed.contentType).toBe("text/plain; charset=utf-8");
+    expect(renamed.bytes.toString()).toBe("Renamed without changes.\n");
+    const duplicate = await h.object(`versions/${sha}/pdf/references/copy-of-guide.md`);
+    expect(duplicate.contentType).toBe("text/markdown; charset=utf-8");
+    expect(duplicate.bytes.toString()).toBe("# Guide\n");
+  });
+});
+
 describe("publish recovery", () => {
   it("uploads when a base object is missing", async () => {
     const first = await firstCommit();

@@ -1,9 +1,9 @@
 /**
- * The Action's entry point. `push` and `workflow_dispatch` publish; a push
- * that deletes a branch publishes nothing; `pull_request` and
- * `pull_request_target` validate and plan without writing (a fork's run gets
- * no secrets, so it plans against no base). Every failure reaches the one
- * `core.setFailed` at the bottom.
+ * The Action's entry point. `push` and `workflow_dispatch` publish, but a
+ * push that deletes a branch publishes nothing. `pull_request` and
+ * `pull_request_target` validate and plan without writing. A fork's pull
+ * request gets no secrets, so it plans against no base. Every failure
+ * reaches the one `core.setFailed` at the bottom.
  */
 
 import * as core from "@actions/core";
@@ -51,6 +51,7 @@ async function skipDeletedBranch(context: GitHubContext): Promise<void> {
 async function run(): Promise<void> {
   const context = readGitHubContext();
   const event = classifyEvent(context);
+
   if (event.kind === "unsupported") {
     throw new Error(
       `The event ${JSON.stringify(context.eventName)} is not supported: run this action on ${SUPPORTED_EVENTS.join(", ")}`,
@@ -60,6 +61,7 @@ async function run(): Promise<void> {
     await skipDeletedBranch(context);
     return;
   }
+
   const pullRequest = event.kind === "pull-request";
   const settings = readRunnerSettings(context, { pullRequest });
   debugSettings(settings);
@@ -70,10 +72,12 @@ async function run(): Promise<void> {
         : "Pull request: validating and planning against the channel's head; nothing is written",
     );
   }
+
   const result = await publish(settings, createActionLogger());
   for (const problem of result.problems) annotate(problem);
   setOutputs(result);
   await writeSummary(summaryMarkdown(result));
+
   if (result.outcome === "invalid") {
     const errors = result.problems.filter((problem) => problem.severity === "error").length;
     throw new Error(

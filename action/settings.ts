@@ -2,7 +2,7 @@
  * The Action's inputs: the only module that calls `core.getInput`. Secrets
  * are masked before anything else happens, then every input is checked and
  * turned into `PublishSettings`. Messages name the input as the workflow
- * writes it (`skills-path`) and say how to fix it.
+ * writes it (`skills-path`) and state how to fix it.
  */
 
 import * as core from "@actions/core";
@@ -58,7 +58,7 @@ export interface ActionSettingsOptions {
   setSecret: (value: string) => void;
 }
 
-/** Every value to mask for a secret input: the whole value and each of its parts. */
+/** Returns every value to mask for a secret input: the whole value and each of its parts. */
 export function secretParts(value: string): string[] {
   const parts = new Set<string>();
   const trimmed = value.trim();

@@ -6,6 +6,7 @@
  */
 
 import * as core from "@actions/core";
+import { formatBytes } from "../core/format.ts";
 import { formatProblem, sortProblems } from "../core/validation.ts";
 import type { PublishOutcome, PublishResult } from "../publisher/types.ts";
 
@@ -15,19 +16,6 @@ export function escapeMarkdown(text: string): string {
     .replace(/\\/g, "\\\\")
     .replace(/[|*_`[\]<>#]/g, (character) => `\\${character}`)
     .replace(/\r?\n/g, " ");
-}
-
-/** Formats a byte count with binary units, such as `1.5 KiB`. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 const HEADINGS: Record<PublishOutcome, string> = {

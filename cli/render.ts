@@ -1,5 +1,6 @@
 /** The text form of a publish result on stdout. */
 
+import { formatBytes } from "../core/format.ts";
 import { formatProblem } from "../core/validation.ts";
 import type { PublishResult } from "../publisher/types.ts";
 
@@ -9,19 +10,6 @@ const VERBS: Record<PublishResult["outcome"], string> = {
   planned: "Dry run, nothing written. Planned",
   invalid: "Invalid skills, nothing written. Version would be",
 };
-
-/** Formats a byte count with binary units, such as `1.5 KiB`. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
 
 export function resultText(result: PublishResult): string {
   const lines = [

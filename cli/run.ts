@@ -35,6 +35,7 @@ export async function runCli(
 ): Promise<number> {
   // Known before parsing, so even a usage error prints as JSON.
   const json = argv.includes("--json");
+
   let command: CliCommand;
   const warnings: string[] = [];
   try {
@@ -45,15 +46,18 @@ export async function runCli(
     report(io, json, "usage", error.message);
     return 2;
   }
+
   if (command.name === "help") {
     io.stdout(command.text);
     return 0;
   }
+
   const logger = stderrLogger({
     verbose: command.verbose,
     write: (line) => io.stderr(`${line}\n`),
   });
   for (const warning of command.warnings) logger.warn(warning);
+
   let result: CommandResult;
   try {
     result = await execute(command, logger);
@@ -73,6 +77,7 @@ export async function runCli(
     }
     return 1;
   }
+
   if (command.json) io.stdout(toStoredJson(result.json));
   else io.stdout(result.text);
   return result.exitCode;

@@ -150,10 +150,10 @@ function parseCommand(
   const values = new Map<FlagKey, Value>();
   for (const key of keys) {
     const spec = FLAGS[key];
-    const given = parsed.values[spec.name];
-    if (given !== undefined) {
-      if (typeof given !== "string" && typeof given !== "boolean") continue;
-      values.set(key, { value: given, source: `--${spec.name}` });
+    const flagValue = parsed.values[spec.name];
+    if (flagValue !== undefined) {
+      if (typeof flagValue !== "string" && typeof flagValue !== "boolean") continue;
+      values.set(key, { value: flagValue, source: `--${spec.name}` });
       if ("secret" in spec && spec.secret === true) {
         warnings.push(
           `--${spec.name} on the command line can be read from the process list and shell history; set ${spec.env[0]} instead`,

@@ -1,6 +1,6 @@
 /**
  * A client of the Worker's management API (`/channels`, `/versions`), which
- * takes the admin token as a bearer token and answers errors as
+ * takes the admin token as a bearer token and returns errors as
  * `{"error": {"code", "message"}}`.
  */
 
@@ -31,12 +31,13 @@ export async function callWorker(
   body?: unknown,
 ): Promise<unknown> {
   const url = `${worker.url}${path}`;
-  const what = `${method} ${path}`;
+  const operation = `${method} ${path}`;
   const headers: Record<string, string> = {
     authorization: `Bearer ${worker.adminToken}`,
     accept: "application/json",
   };
   if (body !== undefined) headers["content-type"] = "application/json";
+
   let response: Response;
   try {
     response = await fetch(url, {
@@ -50,10 +51,11 @@ export async function callWorker(
     throw new WorkerApiError(
       "unreachable",
       undefined,
-      `Failed to reach the Worker at ${worker.url} (${what}): ${reason}; check --worker-url or R2_SKILLS_WORKER_URL`,
+      `Failed to reach the Worker at ${worker.url} (${operation}): ${reason}; check --worker-url or R2_SKILLS_WORKER_URL`,
       { cause: error },
     );
   }
+
   const text = await response.text();
   let json: unknown;
   try {
@@ -61,29 +63,31 @@ export async function callWorker(
   } catch {
     json = undefined;
   }
+
   if (response.ok) {
     if (json === undefined) {
       throw new WorkerApiError(
         "invalid-response",
         response.status,
-        `The Worker answered ${what} with ${response.status} but no JSON body; check that --worker-url points at the r2-skills Worker`,
+        `The Worker answered ${operation} with ${response.status} but no JSON body; check that --worker-url points at the r2-skills Worker`,
       );
     }
     return json;
   }
+
   const remote = errorOf(json);
   if (response.status === 401 || response.status === 403) {
     throw new WorkerApiError(
       remote?.code ?? "unauthorized",
       response.status,
-      `The Worker rejected the admin token for ${what} (${response.status}${remote ? `: ${remote.message}` : ""}); set R2_SKILLS_ADMIN_TOKEN to the Worker's ADMIN_TOKEN`,
+      `The Worker rejected the admin token for ${operation} (${response.status}${remote ? `: ${remote.message}` : ""}); set R2_SKILLS_ADMIN_TOKEN to the Worker's ADMIN_TOKEN`,
     );
   }
   const detail = remote?.message ?? (text.slice(0, 200) || response.statusText);
   throw new WorkerApiError(
     remote?.code ?? `http-${response.status}`,
     response.status,
-    `The Worker answered ${what} with ${response.status}: ${detail}`,
+    `The Worker answered ${operation} with ${response.status}: ${detail}`,
   );
 }
 

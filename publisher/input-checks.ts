@@ -122,14 +122,14 @@ export function normalizeSkillsPath(value: string): { value: string } | { reason
   return { value: trimmed };
 }
 
-/** The R2 S3 endpoint of an account, in a jurisdiction. */
+/** Returns the R2 S3 endpoint of an account in a jurisdiction. */
 export function r2Endpoint(accountId: string, jurisdiction: Jurisdiction): string {
   const zone = jurisdiction === "" || jurisdiction === "default" ? "" : `${jurisdiction}.`;
   return `https://${accountId}.${zone}r2.cloudflarestorage.com`;
 }
 
 /**
- * Whether requests put the bucket in the path (`endpoint/bucket/key`). Every
+ * Checks whether requests put the bucket in the path (`endpoint/bucket/key`). Every
  * endpoint but AWS S3's own accepts path-style requests, and local servers
  * and most self-hosted stores accept nothing else.
  */

@@ -65,7 +65,7 @@ export const NOTIFY_ATTEMPTS = 5;
 /** Timeout of one delivery attempt, in milliseconds. */
 export const NOTIFY_TIMEOUT_MS = 10_000;
 
-/** How an adapter names its inputs in messages. */
+/** The names an adapter gives its inputs in messages. */
 export interface InputNaming {
   /** Such as `input "bucket"` or `--bucket`. */
   label(name: InputName): string;
@@ -91,15 +91,15 @@ function invalid(
   name: InputName,
   reason: string,
 ): InputError {
-  const shown = SECRET_INPUTS.includes(name) ? "" : ` ${JSON.stringify(inputs[name])}`;
+  const shownValue = SECRET_INPUTS.includes(name) ? "" : ` ${JSON.stringify(inputs[name])}`;
   return new InputError(
     name,
-    `Invalid ${naming.label(name)}${shown}: ${reason}; ${naming.howToSet(name)}`,
+    `Invalid ${naming.label(name)}${shownValue}: ${reason}; ${naming.howToSet(name)}`,
   );
 }
 
-function missing(naming: InputNaming, name: InputName, why: string): InputError {
-  return new InputError(name, `Missing ${naming.label(name)}: ${why}; ${naming.howToSet(name)}`);
+function missing(naming: InputNaming, name: InputName, reason: string): InputError {
+  return new InputError(name, `Missing ${naming.label(name)}: ${reason}; ${naming.howToSet(name)}`);
 }
 
 export interface StoreOptions {

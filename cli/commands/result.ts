@@ -1,4 +1,4 @@
-/** What a command hands back to the runner: its exit status and its output in both forms. */
+/** The result of a command: its exit status and its output in both forms. */
 export interface CommandResult {
   exitCode: 0 | 1;
   /** The one object printed with --json. */

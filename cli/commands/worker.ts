@@ -1,8 +1,8 @@
 /**
  * `r2-skills status [channel]` and `r2-skills rollback <channel> <version>`:
  * read and change the Worker's channels through its management API. The
- * text form reads the fields it knows and skips the rest, so a Worker that
- * adds fields still prints; --json prints the Worker's answer as it is.
+ * text form prints the fields it recognizes and skips the rest, so a Worker that
+ * adds fields still prints; --json prints the Worker's response as it is.
  */
 
 import type { Logger } from "../../core/logger.ts";

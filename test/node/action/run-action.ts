@@ -88,7 +88,8 @@ export async function runAction(options: ActionRunOptions): Promise<ActionRun> {
         [ACTION],
         { cwd: options.workspace, env, maxBuffer: 64 * 1024 * 1024 },
         (error, stdout, stderr) => {
-          const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+          let code = 0;
+          if (error !== null) code = typeof error.code === "number" ? error.code : -1;
           done({ exitCode: code, stdout, stderr });
         },
       );

@@ -38,7 +38,7 @@ afterEach(async () => {
   await repo.close();
 });
 
-/** The store and webhook settings as environment variables. */
+/** Returns the store settings as environment variables, plus `extra`. */
 function storeEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
     R2_SKILLS_BUCKET: s3.bucket,

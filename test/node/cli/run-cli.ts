@@ -39,7 +39,8 @@ export function runCli(args: string[], options: CliRunOptions): Promise<CliRun> 
         maxBuffer: 64 * 1024 * 1024,
       },
       (error, stdout, stderr) => {
-        const exitCode = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        let exitCode = 0;
+        if (error !== null) exitCode = typeof error.code === "number" ? error.code : -1;
         done({ exitCode, stdout, stderr });
       },
     );

@@ -1,5 +1,5 @@
 /**
- * `status` and `rollback` against a node:http server that answers like the
+ * `status` and `rollback` against a node:http server that responds like the
  * Worker's management API (`worker/management/routes.ts`): the same paths,
  * bearer token, bodies and `{"error": {"code", "message"}}` errors. The real
  * Worker runs in workerd, which these process-level tests do not start.

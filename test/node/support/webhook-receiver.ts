@@ -1,5 +1,5 @@
 /**
- * A webhook endpoint on 127.0.0.1 that records every request and answers
+ * A webhook endpoint on 127.0.0.1 that records every request and responds
  * with a fixed status and JSON body, to stand in for the Worker's publish
  * webhook.
  */

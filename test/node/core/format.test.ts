@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { formatBytes } from "../../../core/format.ts";
+
+describe("formatBytes", () => {
+  it.each([
+    [0, "0 B"],
+    [1023, "1023 B"],
+    [1024, "1.0 KiB"],
+    [1536, "1.5 KiB"],
+    [5 * 1024 * 1024, "5.0 MiB"],
+    [3 * 1024 ** 4, "3.0 TiB"],
+    [2048 * 1024 ** 4, "2048.0 TiB"],
+  ])("%d bytes is %s", (bytes, expected) => {
+    expect(formatBytes(bytes)).toBe(expected);
+  });
+});

@@ -49,7 +49,7 @@ async function publishFive(app: ReturnType<typeof testApp>["app"]): Promise<Stor
   return versions;
 }
 
-/** A bucket that records the order of deletions. */
+/** Wraps a bucket to record the keys it deletes, in order. */
 function recordingBucket(inner: Bucket, deleted: string[]): Bucket {
   return {
     get: (key) => inner.get(key),

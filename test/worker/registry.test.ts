@@ -26,7 +26,7 @@ describe("Registry.resolve", () => {
     await publish(app, one, { channel: "staging", commitTime: "2026-01-01T00:00:00Z" });
     await publish(app, two, { channel: "staging", commitTime: "2026-01-02T00:00:00Z" });
     const byChannel = await registry.resolve({ channel: "staging" });
-    expect(byChannel.ok && byChannel.version).toBe(two.version);
+    expect(byChannel).toMatchObject({ ok: true, version: two.version });
     const byVersion = await registry.resolve({ version: one.version });
     expect(byVersion).toMatchObject({ ok: true, version: one.version, channel: null });
   });
@@ -65,10 +65,10 @@ describe("Registry.resolve", () => {
     const { registry } = testApp();
     const version = await registry.resolve({ version: "../etc" });
     expect(version).toMatchObject({ ok: false, reason: "unknown-version" });
-    expect(!version.ok && version.message).toContain("Invalid version");
+    expect(version).toMatchObject({ message: expect.stringContaining("Invalid version") });
     const channel = await registry.resolve({ channel: "Bad Channel" });
     expect(channel).toMatchObject({ ok: false, reason: "unknown-channel" });
-    expect(!channel.ok && channel.message).toContain("Invalid channel");
+    expect(channel).toMatchObject({ message: expect.stringContaining("Invalid channel") });
   });
 });
 

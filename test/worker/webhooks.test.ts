@@ -112,7 +112,7 @@ describe("POST /webhooks/publish", () => {
     );
     const first = await deliver(app, delivery);
     const firstBody = await first.json();
-    // The channel moves on before the sender retries; the retry still gets the first answer.
+    // The channel moves on before the sender retries, and the retry still gets the first response.
     const next = await deliver(
       app,
       await signedDelivery(

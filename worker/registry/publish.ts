@@ -76,7 +76,7 @@ function isNewer(candidate: Position, current: Position): boolean {
   return candidate.publishedAt > current.publishedAt;
 }
 
-/** The current version's position: its publication to this channel, else its first record. */
+/** Returns the current version's position: its publication to this channel, else its first record. */
 function positionOf(sql: SqlStorage, channel: ChannelRow): Position {
   const publication = sql
     .exec<{ commit_time: number; published_at: number }>(

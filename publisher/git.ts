@@ -13,6 +13,14 @@ function gitEnv(): NodeJS.ProcessEnv {
   return { ...process.env, GIT_LITERAL_PATHSPECS: "1", GIT_OPTIONAL_LOCKS: "0" };
 }
 
+function missingGit(cause: Error): PublishError {
+  return new PublishError(
+    "git",
+    "git was not found on PATH: install git, or add its folder to PATH",
+    { cause },
+  );
+}
+
 /** Runs git in `root` and returns its standard output; throws `PublishError` on failure. */
 export function runGit(root: string, args: string[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -22,6 +30,10 @@ export function runGit(root: string, args: string[]): Promise<Buffer> {
       { cwd: root, env: gitEnv(), encoding: "buffer", maxBuffer: MAX_OUTPUT_BYTES },
       (error, stdout, stderr) => {
         if (error) {
+          if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+            reject(missingGit(error));
+            return;
+          }
           const detail = stderr.toString("utf8").trim() || error.message;
           reject(
             new PublishError("git", `git ${args[0] ?? ""} failed in ${root}: ${detail}`, {
@@ -230,9 +242,16 @@ export function readBlobs(
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString("utf8");
     });
-    child.on("error", (error) =>
-      reject(new PublishError("git", `git cat-file failed: ${error.message}`, { cause: error })),
-    );
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      reject(
+        error.code === "ENOENT"
+          ? missingGit(error)
+          : new PublishError("git", `git cat-file failed: ${error.message}`, { cause: error }),
+      );
+    });
+    // A process that failed to start or died early closes its input: the
+    // error or exit code above reports why.
+    child.stdin.on("error", () => {});
     child.on("close", (code) => {
       if (failure !== undefined) reject(failure);
       else if (code !== 0)

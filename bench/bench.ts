@@ -29,6 +29,12 @@ import { detectToolVersions } from "./versions.ts";
 
 export type Progress = (message: string) => void;
 
+/** A run that failed; its `NaN` values drop out of every median. */
+const FAILED_RUN: IncrementalRun = {
+  ms: Number.NaN,
+  traffic: { requests: Number.NaN, methods: {}, bytesSent: Number.NaN },
+};
+
 function summarizeFull(context: BenchContext, runs: Record<FullTool, number[]>): FullResult {
   const { library } = context;
   return {
@@ -99,6 +105,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     session: [],
     action: null,
     skipped: [],
+    failures: [],
   };
   const external = externalServer(process.env);
   report.server = external?.kind ?? "s3rver";
@@ -121,7 +128,14 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         library,
         prefix: `${runPrefix}${size}/`,
         concurrency: report.settings.concurrency,
+        failures: report.failures,
       };
+      const referenceTools = [
+        ...(context.aws === undefined ? [] : (["aws"] as const)),
+        ...(context.rclone === undefined ? [] : (["rclone"] as const)),
+      ];
+      const fullTools: FullTool[] = ["publisher", "ceiling", ...referenceTools];
+      const incrementalTools: IncrementalTool[] = ["publisher", ...referenceTools];
       const fullRuns: Record<FullTool, number[]> = {
         publisher: [],
         aws: [],
@@ -138,16 +152,11 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       for (let round = 0; round < options.rounds; round++) {
         progress(`${size} files, round ${round + 1} of ${options.rounds}: full publish`);
         const full = await runFullRound(context, round);
-        for (const [tool, ms] of Object.entries(full) as [FullTool, number][]) {
-          fullRuns[tool].push(ms);
-        }
+        for (const tool of fullTools) fullRuns[tool].push(full[tool] ?? Number.NaN);
         progress(`${size} files, round ${round + 1} of ${options.rounds}: incremental publish`);
         const incremental = await runIncrementalRound(context, round);
-        for (const [tool, run] of Object.entries(incremental.runs) as [
-          IncrementalTool,
-          IncrementalRun,
-        ][]) {
-          incrementalRuns[tool].push(run);
+        for (const tool of incrementalTools) {
+          incrementalRuns[tool].push(incremental.runs[tool] ?? FAILED_RUN);
         }
         minimumBytes.push(incremental.minimumBytes);
         changedFileBytes.push(incremental.changedFileBytes);

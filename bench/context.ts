@@ -23,6 +23,23 @@ export interface BenchContext {
   prefix: string;
   /** The publisher's concurrency (its default unless the run overrides it). */
   concurrency: number;
+  /** Runs that failed, each with the tool, size, round and error; the run goes on without them. */
+  failures: string[];
+}
+
+/** Runs one measured tool run; records a failure in `context.failures` and returns `undefined`. */
+export async function attempt<T>(
+  context: BenchContext,
+  label: string,
+  run: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await run();
+  } catch (error: unknown) {
+    const message = error instanceof Error ? error.message : String(error);
+    context.failures.push(`${label} (${context.library.files} files): ${message}`);
+    return undefined;
+  }
 }
 
 export function publishSettings(

@@ -7,7 +7,14 @@
 
 import { headKey } from "../core/keys.ts";
 import { runPublisher } from "./children.ts";
-import { type BenchContext, CHANNEL, objectSizes, publishSettings, rotate } from "./context.ts";
+import {
+  attempt,
+  type BenchContext,
+  CHANNEL,
+  objectSizes,
+  publishSettings,
+  rotate,
+} from "./context.ts";
 import { fullPrefix } from "./full.ts";
 import { difference } from "./proxy.ts";
 import type { IncrementalRun, IncrementalTool } from "./report.ts";
@@ -17,6 +24,38 @@ export interface IncrementalRound {
   changedFileBytes: number;
   /** The changed file plus the publisher's new manifest and head, in bytes. */
   minimumBytes: number;
+}
+
+/**
+ * Runs one tool through the proxy. For the publisher, `storedBytes` is the
+ * size of the new manifest and head, read directly from the server (not counted).
+ */
+async function runIncrementalTool(
+  context: BenchContext,
+  tool: IncrementalTool,
+  prefix: string,
+): Promise<{ ms: number; storedBytes?: number }> {
+  const { aws, rclone, library, proxy } = context;
+  if (tool === "publisher") {
+    const { ms, result } = await runPublisher(publishSettings(context, prefix, proxy.endpoint));
+    if (result.uploaded !== 1 || result.copied !== library.files - 1) {
+      throw new Error(
+        `Expected one upload and ${library.files - 1} copies, got ${result.uploaded} uploads and ${result.copied} copies`,
+      );
+    }
+    const [manifestBytes = 0, headBytes = 0] = await objectSizes(context, [
+      result.manifestKey,
+      headKey(prefix, CHANNEL),
+    ]);
+    return { ms, storedBytes: manifestBytes + headBytes };
+  }
+  if (tool === "aws" && aws !== undefined) {
+    return { ms: await aws(library.skillsDirectory, prefix, proxy.endpoint) };
+  }
+  if (tool === "rclone" && rclone !== undefined) {
+    return { ms: await rclone("sync", library.skillsDirectory, prefix, proxy.endpoint) };
+  }
+  throw new Error(`${tool} is not installed`);
 }
 
 /** Changes one file, then runs every available tool once; call after `runFullRound`. */
@@ -34,29 +73,16 @@ export async function runIncrementalRound(
   for (const tool of rotate(tools, round)) {
     const prefix = fullPrefix(context, round, tool);
     const before = proxy.counts();
-    let ms: number;
-    if (tool === "publisher") {
-      const run = await runPublisher(publishSettings(context, prefix, proxy.endpoint));
-      ms = run.ms;
-      const { result } = run;
-      if (result.uploaded !== 1 || result.copied !== library.files - 1) {
-        throw new Error(
-          `Expected one upload and ${library.files - 1} copies, got ${result.uploaded} uploads and ${result.copied} copies`,
-        );
-      }
-      const [manifestBytes = 0, headBytes = 0] = await objectSizes(context, [
-        result.manifestKey,
-        headKey(prefix, CHANNEL),
-      ]);
-      minimumBytes = changedFileBytes + manifestBytes + headBytes;
-    } else if (tool === "aws" && aws !== undefined) {
-      ms = await aws(library.skillsDirectory, prefix, proxy.endpoint);
-    } else if (tool === "rclone" && rclone !== undefined) {
-      ms = await rclone("sync", library.skillsDirectory, prefix, proxy.endpoint);
-    } else {
-      continue;
+    const measured = await attempt(
+      context,
+      `Incremental publish with ${tool}, round ${round + 1}`,
+      () => runIncrementalTool(context, tool, prefix),
+    );
+    if (measured === undefined) continue;
+    runs[tool] = { ms: measured.ms, traffic: difference(proxy.counts(), before) };
+    if (measured.storedBytes !== undefined) {
+      minimumBytes = changedFileBytes + measured.storedBytes;
     }
-    runs[tool] = { ms, traffic: difference(proxy.counts(), before) };
   }
   return { runs, changedFileBytes, minimumBytes };
 }

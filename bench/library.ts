@@ -59,6 +59,8 @@ export interface Library {
   skillsDirectory: string;
   files: number;
   skills: number;
+  /** Paths of every skill's SKILL.md, relative to the skills folder. */
+  skillFiles: string[];
   bytes: number;
   /** Sha of the last commit. */
   head: string;
@@ -176,11 +178,13 @@ export async function createLibrary(count: number, seed: number): Promise<Librar
     const changed = files.find((file) => file.path.includes("/references/")) ?? files[0];
     if (changed === undefined) throw new Error("The generated library has no files");
     let changedContent = String(changed.content);
+    const skillFiles = files.map((file) => file.path).filter((path) => path.endsWith("/SKILL.md"));
     const library: Library = {
       root: repo.root,
       skillsDirectory: join(repo.root, SKILLS_PATH),
       files: files.length,
-      skills: files.filter((file) => file.path.endsWith("/SKILL.md")).length,
+      skills: skillFiles.length,
+      skillFiles,
       bytes: files.reduce((sum, file) => sum + byteLength(file.content), 0),
       head,
       changedPath: changed.path,

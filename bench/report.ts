@@ -13,7 +13,7 @@ export interface LibraryInfo {
 
 export interface FullResult {
   library: LibraryInfo;
-  /** Milliseconds per round, by tool; empty when the tool is not installed. */
+  /** Milliseconds per round, by tool: `NaN` for a failed run, empty when the tool is not installed. */
   runs: Record<FullTool, number[]>;
   medians: Record<FullTool, number>;
   /** Median per-round `aws time / publisher time`: above 1 means the publisher is faster. */
@@ -74,6 +74,8 @@ export interface BenchReport {
   action: ActionResult | null;
   /** Parts that did not run, each with the reason. */
   skipped: string[];
+  /** Runs that failed, each with its error; their figures are `null` in JSON. */
+  failures: string[];
 }
 
 const seconds = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : "n/a");
@@ -172,6 +174,9 @@ export function renderMarkdown(report: BenchReport): string {
         [[seconds(report.action.coldStartMedian), kib(report.action.bundleBytes)]],
       ),
     );
+  }
+  if (report.failures.length > 0) {
+    parts.push("### Failed runs", report.failures.map((failure) => `- ${failure}`).join("\n"));
   }
   if (report.skipped.length > 0) {
     parts.push("### Skipped", report.skipped.map((reason) => `- ${reason}`).join("\n"));

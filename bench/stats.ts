@@ -1,9 +1,9 @@
 /** Summary statistics for the benchmark's repeated measurements. */
 
-/** The median of `values`; `NaN` for an empty list. */
+/** The median of the finite `values` (a failed run is `NaN`); `NaN` when there are none. */
 export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
   const middle = Math.floor(sorted.length / 2);
   const upper = sorted[middle] ?? Number.NaN;
   if (sorted.length % 2 === 1) return upper;
@@ -20,6 +20,7 @@ export function medianRatio(numerator: readonly number[], denominator: readonly 
     const top = numerator[i];
     const bottom = denominator[i];
     if (top !== undefined && bottom !== undefined && bottom > 0) ratios.push(top / bottom);
+    // A failed run is NaN, so its ratio is NaN and median() drops it.
   }
   return median(ratios);
 }

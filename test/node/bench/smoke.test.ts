@@ -12,6 +12,7 @@ describe("bench smoke mode", () => {
 
     expect(report.settings.sizes).toEqual([SMOKE_SIZE]);
     expect(report.settings.rounds).toBe(1);
+    expect(report.failures).toEqual([]);
     expect(report.server).toBe("s3rver");
     expect(report.machine.cores).toBeGreaterThan(0);
     expect(report.machine.loadAtEnd).toHaveLength(3);

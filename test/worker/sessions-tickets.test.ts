@@ -124,6 +124,24 @@ describe("GET /ws", () => {
     expect((await malformed.json<ErrorBody>()).error.code).toBe("invalid_ticket");
   });
 
+  it("restarted container is 409", async () => {
+    const channel = randomChannel();
+    await publishVersion(channel);
+    const t = buildApp();
+    const session = await newSession(t, channel);
+    t.sandboxes.sandbox(session.sessionId).restart();
+
+    const response = await connect(t, session.sessionId, session.ticket);
+
+    expect(response.status).toBe(409);
+    expect((await response.json<ErrorBody>()).error.message).toContain("POST /sessions");
+    expect(t.sandboxes.callsOf({ operation: "wsConnect" })).toEqual([]);
+    const again = await t.createSession({ sessionId: session.sessionId });
+    expect(again.status).toBe(200);
+    const ticket = (await again.json<SessionBody>()).ticket;
+    expect((await connect(t, session.sessionId, ticket)).status).toBe(101);
+  });
+
   it("plain GET is 426 and keeps the ticket", async () => {
     const channel = randomChannel();
     await publishVersion(channel);

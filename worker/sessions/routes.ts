@@ -8,7 +8,8 @@
  *   its container lost the setup marker.
  * - `GET /ws?sessionId=…&ticket=…`: redeems the ticket and proxies the
  *   WebSocket to the agent's port. Unknown, expired and reused tickets
- *   answer 401; a ticket of another session answers 403 and is used up.
+ *   get 401. A ticket of another session gets 403 and is used up. A session
+ *   whose container restarted gets 409 until POST /sessions sets it up.
  */
 
 import { Hono } from "hono";
@@ -301,9 +302,24 @@ export function sessionRoutes(deps: SessionDeps): Hono<AppEnv> {
     const url = new URL(c.req.url);
     url.searchParams.delete("ticket");
     const forwarded = new Request(url, c.req.raw);
+    const handle = sandboxes.get(sessionId);
     try {
-      return await sandboxes.get(sessionId).wsConnect(forwarded, config.agentPort);
+      // A container that restarted since POST /sessions has neither the
+      // mount nor the agent, and only POST /sessions sets them up again.
+      if ((await handle.readSetupMarker()) !== record.version) {
+        deps.logger.warn("container lost its setup before the WebSocket connected", {
+          sessionId,
+          version: record.version,
+        });
+        throw new HttpError(
+          409,
+          "session_not_ready",
+          `The sandbox of session ${sessionId} restarted and lost version ${record.version}; call POST /sessions with its sessionId to set it up again`,
+        );
+      }
+      return await handle.wsConnect(forwarded, config.agentPort);
     } catch (error: unknown) {
+      if (error instanceof HttpError) throw error;
       if (error instanceof SandboxUnsupportedError) {
         throw new HttpError(501, "not_supported", error.message, { cause: error });
       }

@@ -8,6 +8,7 @@
 
 import * as core from "@actions/core";
 import type { Problem } from "../core/validation.ts";
+import { headSha } from "../publisher/git.ts";
 import { publish } from "../publisher/publish.ts";
 import type { PublishResult } from "../publisher/types.ts";
 import {
@@ -48,6 +49,20 @@ async function skipDeletedBranch(context: GitHubContext): Promise<void> {
   await writeSummary(branchDeletedMarkdown(context.ref));
 }
 
+/**
+ * Warns when the checked-out commit is not the one that triggered the run,
+ * because the version published is always the checked-out HEAD.
+ */
+async function checkCheckout(context: GitHubContext): Promise<void> {
+  if (context.sha === "") return;
+  const head = await headSha(context.workspace);
+  if (head !== null && head !== context.sha) {
+    core.warning(
+      `The checked-out HEAD ${head} is not the commit that triggered the run (${context.sha}); publishing HEAD. Check the ref given to actions/checkout`,
+    );
+  }
+}
+
 async function run(): Promise<void> {
   const context = readGitHubContext();
   const event = classifyEvent(context);
@@ -65,6 +80,7 @@ async function run(): Promise<void> {
   const pullRequest = event.kind === "pull-request";
   const settings = readRunnerSettings(context, { pullRequest });
   debugSettings(settings);
+  if (!pullRequest) await checkCheckout(context);
   if (pullRequest) {
     core.info(
       settings.store === undefined

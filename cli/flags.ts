@@ -131,7 +131,7 @@ export const FLAGS = {
     type: "string",
     env: ["R2_SKILLS_VALIDATION"],
     value: "LEVEL",
-    help: '"claude-code" (default) or "strict" (Agent Skills specification fields only)',
+    help: '"claude-code" (default), or "strict" for specification fields only',
     input: "validation",
   }),
   concurrency: flag({
@@ -152,14 +152,14 @@ export const FLAGS = {
     name: "from-commit",
     type: "boolean",
     env: ["R2_SKILLS_FROM_COMMIT"],
-    help: "Publish the files of HEAD, as the Action does, instead of the working tree",
+    help: "Publish the files of HEAD, as the Action does, not the working tree",
   }),
   repository: flag({
     name: "repository",
     type: "string",
     env: ["R2_SKILLS_REPOSITORY"],
     value: "OWNER/NAME",
-    help: "Repository recorded in the manifest (default: from the origin remote on GitHub)",
+    help: "Repository recorded in the manifest (default: the GitHub origin remote)",
   }),
   ref: flag({
     name: "ref",

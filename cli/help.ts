@@ -2,6 +2,9 @@
 
 import { COMMANDS, type CommandName, FLAGS } from "./flags.ts";
 
+/** Widest help line before the environment variables wrap, in columns. */
+const HELP_WIDTH = 100;
+
 export function generalHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
   const lines = [
@@ -30,10 +33,22 @@ export function commandHelp(name: CommandName): string {
   const rows = spec.flags.map((key) => {
     const flag = FLAGS[key];
     const left = `--${flag.name}${"value" in flag ? ` ${flag.value}` : ""}`;
-    const env = flag.env.length > 0 ? ` [${flag.env.join(", ")}]` : "";
-    return { left, right: `${flag.help}${env}` };
+    const env = flag.env.length > 0 ? `[${flag.env.join(", ")}]` : "";
+    return { left, help: flag.help, env };
   });
   const width = Math.max(...rows.map((row) => row.left.length));
+  const lines: string[] = [];
+  for (const row of rows) {
+    const line = `  ${row.left.padEnd(width)}  ${row.help}`;
+    if (row.env === "") {
+      lines.push(line);
+    } else if (line.length + 1 + row.env.length <= HELP_WIDTH) {
+      lines.push(`${line} ${row.env}`);
+    } else {
+      // Too wide for one line: the variables go on the next, under the help.
+      lines.push(line, `  ${" ".repeat(width)}  ${row.env}`);
+    }
+  }
   return [
     `Usage: ${spec.usage}`,
     "",
@@ -42,7 +57,7 @@ export function commandHelp(name: CommandName): string {
     ...spec.details,
     "",
     "Flags [environment variables]:",
-    ...rows.map((row) => `  ${row.left.padEnd(width)}  ${row.right}`),
+    ...lines,
     "",
   ].join("\n");
 }

@@ -286,6 +286,18 @@ describe("action bundle", () => {
     expect(await bucket.keys()).toEqual([]);
   });
 
+  it("other checkout warns and publishes HEAD", async () => {
+    const triggering = sha;
+    await repo.write("skills/review/SKILL.md", `${skillFile("review")}\nLater.\n`);
+    const head = await repo.commit({ message: "Later commit" });
+    const run = await push();
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs.version).toBe(head);
+    expect(run.stdout).toContain(
+      `::warning::The checked-out HEAD ${head} is not the commit that triggered the run (${triggering})`,
+    );
+  });
+
   it("dry-run input writes nothing", async () => {
     const run = await push({ "dry-run": "true" });
     expect(run.exitCode).toBe(0);

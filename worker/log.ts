@@ -21,6 +21,9 @@ export interface AppEnv {
   };
 }
 
+/** Shape of a Cloudflare Ray ID; anything else in the header is replaced by a UUID. */
+const RAY_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+
 const SENSITIVE_FIELD = /secret|token|authorization|password|api_?key|credential/i;
 
 type Level = "debug" | "info" | "warn" | "error";
@@ -76,17 +79,20 @@ export function requestLogger(c: Context<AppEnv>): Logger {
 
 /**
  * Assigns the request id (the `cf-ray` header when present, else a random
- * UUID), returns it in `x-request-id`, and logs the outcome of the request.
+ * UUID), returns it in `x-request-id` (except on a WebSocket upgrade), and
+ * logs the outcome of the request.
  */
 export function requestLog(logger: Logger, now: () => number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const requestId = c.req.header("cf-ray") ?? crypto.randomUUID();
+    const ray = c.req.header("cf-ray");
+    const requestId = ray !== undefined && RAY_PATTERN.test(ray) ? ray : crypto.randomUUID();
     c.set("requestId", requestId);
     c.set("logFields", {});
     c.set("logger", logger);
     const started = now();
     await next();
-    c.header("x-request-id", requestId);
+    // Setting a header on a finished response copies it, which would detach a WebSocket upgrade.
+    if (c.res.status !== 101) c.header("x-request-id", requestId);
     const fields = {
       requestId,
       method: c.req.method,

@@ -19,7 +19,7 @@ import { requireRole } from "../auth.ts";
 import type { Bucket } from "../bucket/types.ts";
 import type { WorkerConfig } from "../config.ts";
 import { describe, HttpError } from "../errors.ts";
-import { type AppEnv, annotate } from "../log.ts";
+import { type AppEnv, annotate, requestLogger } from "../log.ts";
 import { createMounter } from "../mount/index.ts";
 import type { ResolveResult } from "../registry/types.ts";
 import type { SandboxProvider } from "../sandbox/types.ts";
@@ -192,7 +192,7 @@ export function sessionRoutes(deps: SessionDeps): Hono<AppEnv> {
         `Invalid sessionId ${JSON.stringify(sessionId)}: ${problem}; choose another id or omit it to get a generated one`,
       );
     }
-    const logger = deps.logger;
+    const logger = requestLogger(c);
 
     const existing = await sessions.lookup(sessionId);
     let claim: ClaimResult;
@@ -307,7 +307,7 @@ export function sessionRoutes(deps: SessionDeps): Hono<AppEnv> {
       // A container that restarted since POST /sessions has neither the
       // mount nor the agent, and only POST /sessions sets them up again.
       if ((await handle.readSetupMarker()) !== record.version) {
-        deps.logger.warn("container lost its setup before the WebSocket connected", {
+        requestLogger(c).warn("container lost its setup before the WebSocket connected", {
           sessionId,
           version: record.version,
         });

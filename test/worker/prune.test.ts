@@ -180,3 +180,30 @@ describe("pruning", () => {
     );
   });
 });
+
+describe("delivery records", () => {
+  it("are deleted a day after delivery", async () => {
+    const { app, registry } = testApp();
+    const stored = await putVersion(randomVersion());
+    expect((await publish(app, stored)).status).toBe(200);
+    const count = () =>
+      runInDurableObject(registry, (_instance: Registry, state) => {
+        const row = state.storage.sql
+          .exec<{ count: number }>("SELECT count(*) AS count FROM deliveries")
+          .one();
+        return row.count;
+      });
+    expect(await count()).toBe(1);
+    await runInDurableObject(registry, (instance: Registry) =>
+      instance.pruneWith({ versionsInUse: async () => [] }),
+    );
+    expect(await count()).toBe(1);
+    await runInDurableObject(registry, (_instance: Registry, state) => {
+      state.storage.sql.exec("UPDATE deliveries SET received_at = received_at - ?", 25 * 3_600_000);
+    });
+    await runInDurableObject(registry, (instance: Registry) =>
+      instance.pruneWith({ versionsInUse: async () => [] }),
+    );
+    expect(await count()).toBe(0);
+  });
+});

@@ -1,8 +1,12 @@
 import { describe, expect, inject, it } from "vitest";
+import { testApp } from "./support/core-app.ts";
 import "./support/provided-context.ts";
 import { AwsClient } from "aws4fetch";
+import { manifestKey } from "../../core/keys.ts";
+import { buildManifest, serializeManifest } from "../../core/manifest.ts";
 import { S3Bucket } from "../../worker/bucket/s3.ts";
 import { listAll } from "../../worker/bucket/types.ts";
+import { deliver, notificationFor, randomVersion, signedDelivery } from "./support/publish.ts";
 
 const server = inject("s3");
 
@@ -81,5 +85,41 @@ describe("S3Bucket", () => {
       () => ({ accessKeyId: "WRONG", secretAccessKey: "WRONG" }),
     );
     await expect(wrong.list("")).rejects.toThrow(/HTTP 403/);
+  });
+});
+
+describe("webhook over the S3 adapter", () => {
+  it("reads the manifest through S3", async () => {
+    const version = randomVersion();
+    const manifest = buildManifest({
+      version,
+      repository: null,
+      commit: {
+        sha: version,
+        message: "Publish",
+        author: { name: "Tester", email: "tester@example.com" },
+        timestamp: "2026-01-01T00:00:00Z",
+        dirty: false,
+      },
+      skills: [],
+      files: [],
+    });
+    const { text, sha256 } = await serializeManifest(manifest);
+    await put(manifestKey("", version), text);
+    const { app } = testApp({}, bucket());
+    const body = JSON.stringify(
+      notificationFor({ version, manifestKey: manifestKey("", version), manifestSha256: sha256 }),
+    );
+    const response = await deliver(app, await signedDelivery(body));
+    expect(response.status).toBe(200);
+    const missing = randomVersion();
+    const absent = JSON.stringify(
+      notificationFor({
+        version: missing,
+        manifestKey: manifestKey("", missing),
+        manifestSha256: sha256,
+      }),
+    );
+    expect((await deliver(app, await signedDelivery(absent))).status).toBe(503);
   });
 });

@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { silentLogger } from "../../../core/logger.ts";
 import { createApp } from "../../../worker/app.ts";
 import { R2Bucket } from "../../../worker/bucket/r2.ts";
+import type { Bucket } from "../../../worker/bucket/types.ts";
 import { loadConfig, type WorkerConfig } from "../../../worker/config.ts";
 import { registryStub } from "../../../worker/registry/stub.ts";
 import { recordingProvider } from "../../../worker/sandbox/recording.ts";
@@ -16,13 +17,16 @@ import { sessionStoreStub } from "../../../worker/sessions/stub.ts";
 export interface TestApp {
   app: ReturnType<typeof createApp>;
   config: WorkerConfig;
-  bucket: R2Bucket;
+  bucket: Bucket;
   registry: ReturnType<typeof registryStub>;
 }
 
-export function testApp(overrides: Partial<WorkerConfig> = {}): TestApp {
+/** Builds the app; `bucket` replaces the R2 binding, for the S3 adapter's tests. */
+export function testApp(
+  overrides: Partial<WorkerConfig> = {},
+  bucket: Bucket = new R2Bucket(env.SKILLS_BUCKET),
+): TestApp {
   const config = { ...loadConfig(env), ...overrides };
-  const bucket = new R2Bucket(env.SKILLS_BUCKET);
   const registry = registryStub(env, `registry-${crypto.randomUUID()}`);
   const app = createApp({
     config,

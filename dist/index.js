@@ -62198,18 +62198,20 @@ function debugSettings(settings) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4724);
-/* harmony import */ var _publisher_publish_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3376);
-/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8694);
-/* harmony import */ var _logger_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(9913);
-/* harmony import */ var _settings_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7376);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(3621);
+/* harmony import */ var _publisher_git_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(2669);
+/* harmony import */ var _publisher_publish_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(5193);
+/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(8694);
+/* harmony import */ var _logger_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(9913);
+/* harmony import */ var _settings_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(7376);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(5721);
 /**
- * The Action's entry point. `push` and `workflow_dispatch` publish; a push
- * that deletes a branch publishes nothing; `pull_request` and
- * `pull_request_target` validate and plan without writing (a fork's run gets
- * no secrets, so it plans against no base). Every failure reaches the one
- * `core.setFailed` at the bottom.
+ * The Action's entry point. `push` and `workflow_dispatch` publish, but a
+ * push that deletes a branch publishes nothing. `pull_request` and
+ * `pull_request_target` validate and plan without writing. A fork's pull
+ * request gets no secrets, so it plans against no base. Every failure
+ * reaches the one `core.setFailed` at the bottom.
  */
+
 
 
 
@@ -62242,31 +62244,45 @@ async function skipDeletedBranch(context) {
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH("changed-skills", "[]");
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH("notified", false);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setOutput */ .uH("outcome", "skipped");
-    await (0,_summary_js__WEBPACK_IMPORTED_MODULE_5__/* .writeSummary */ .Sy)((0,_summary_js__WEBPACK_IMPORTED_MODULE_5__/* .branchDeletedMarkdown */ .rI)(context.ref));
+    await (0,_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .writeSummary */ .Sy)((0,_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .branchDeletedMarkdown */ .rI)(context.ref));
+}
+/**
+ * Warns when the checked-out commit is not the one that triggered the run,
+ * because the version published is always the checked-out HEAD.
+ */
+async function checkCheckout(context) {
+    if (context.sha === "")
+        return;
+    const head = await (0,_publisher_git_js__WEBPACK_IMPORTED_MODULE_1__/* .headSha */ .xF)(context.workspace);
+    if (head !== null && head !== context.sha) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`The checked-out HEAD ${head} is not the commit that triggered the run (${context.sha}); publishing HEAD. Check the ref given to actions/checkout`);
+    }
 }
 async function run() {
-    const context = (0,_context_js__WEBPACK_IMPORTED_MODULE_2__/* .readGitHubContext */ .L7)();
-    const event = (0,_context_js__WEBPACK_IMPORTED_MODULE_2__/* .classifyEvent */ .tU)(context);
+    const context = (0,_context_js__WEBPACK_IMPORTED_MODULE_3__/* .readGitHubContext */ .L7)();
+    const event = (0,_context_js__WEBPACK_IMPORTED_MODULE_3__/* .classifyEvent */ .tU)(context);
     if (event.kind === "unsupported") {
-        throw new Error(`The event ${JSON.stringify(context.eventName)} is not supported: run this action on ${_context_js__WEBPACK_IMPORTED_MODULE_2__/* .SUPPORTED_EVENTS */ .HM.join(", ")}`);
+        throw new Error(`The event ${JSON.stringify(context.eventName)} is not supported: run this action on ${_context_js__WEBPACK_IMPORTED_MODULE_3__/* .SUPPORTED_EVENTS */ .HM.join(", ")}`);
     }
     if (event.kind === "branch-deleted") {
         await skipDeletedBranch(context);
         return;
     }
     const pullRequest = event.kind === "pull-request";
-    const settings = (0,_settings_js__WEBPACK_IMPORTED_MODULE_4__/* .readRunnerSettings */ .K9)(context, { pullRequest });
-    (0,_logger_js__WEBPACK_IMPORTED_MODULE_3__/* .debugSettings */ .T)(settings);
+    const settings = (0,_settings_js__WEBPACK_IMPORTED_MODULE_5__/* .readRunnerSettings */ .K9)(context, { pullRequest });
+    (0,_logger_js__WEBPACK_IMPORTED_MODULE_4__/* .debugSettings */ .T)(settings);
+    if (!pullRequest)
+        await checkCheckout(context);
     if (pullRequest) {
         _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(settings.store === undefined
             ? "Pull request without bucket credentials (a fork's run gets no secrets): validating and planning against no base"
             : "Pull request: validating and planning against the channel's head; nothing is written");
     }
-    const result = await (0,_publisher_publish_js__WEBPACK_IMPORTED_MODULE_1__/* .publish */ .m)(settings, (0,_logger_js__WEBPACK_IMPORTED_MODULE_3__/* .createActionLogger */ .D)());
+    const result = await (0,_publisher_publish_js__WEBPACK_IMPORTED_MODULE_2__/* .publish */ .m)(settings, (0,_logger_js__WEBPACK_IMPORTED_MODULE_4__/* .createActionLogger */ .D)());
     for (const problem of result.problems)
         annotate(problem);
     setOutputs(result);
-    await (0,_summary_js__WEBPACK_IMPORTED_MODULE_5__/* .writeSummary */ .Sy)((0,_summary_js__WEBPACK_IMPORTED_MODULE_5__/* .summaryMarkdown */ .eH)(result));
+    await (0,_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .writeSummary */ .Sy)((0,_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .summaryMarkdown */ .eH)(result));
     if (result.outcome === "invalid") {
         const errors = result.problems.filter((problem) => problem.severity === "error").length;
         throw new Error(`The skills have ${errors} validation errors, annotated on their files; nothing was published`);
@@ -62419,13 +62435,13 @@ function normalizeSkillsPath(value) {
     }
     return { value: trimmed };
 }
-/** The R2 S3 endpoint of an account, in a jurisdiction. */
+/** Returns the R2 S3 endpoint of an account in a jurisdiction. */
 function r2Endpoint(accountId, jurisdiction) {
     const zone = jurisdiction === "" || jurisdiction === "default" ? "" : `${jurisdiction}.`;
     return `https://${accountId}.${zone}r2.cloudflarestorage.com`;
 }
 /**
- * Whether requests put the bucket in the path (`endpoint/bucket/key`). Every
+ * Checks whether requests put the bucket in the path (`endpoint/bucket/key`). Every
  * endpoint but AWS S3's own accepts path-style requests, and local servers
  * and most self-hosted stores accept nothing else.
  */
@@ -62480,11 +62496,11 @@ class InputError extends Error {
     }
 }
 function invalid(inputs, naming, name, reason) {
-    const shown = SECRET_INPUTS.includes(name) ? "" : ` ${JSON.stringify(inputs[name])}`;
-    return new InputError(name, `Invalid ${naming.label(name)}${shown}: ${reason}; ${naming.howToSet(name)}`);
+    const shownValue = SECRET_INPUTS.includes(name) ? "" : ` ${JSON.stringify(inputs[name])}`;
+    return new InputError(name, `Invalid ${naming.label(name)}${shownValue}: ${reason}; ${naming.howToSet(name)}`);
 }
-function missing(naming, name, why) {
-    return new InputError(name, `Missing ${naming.label(name)}: ${why}; ${naming.howToSet(name)}`);
+function missing(naming, name, reason) {
+    return new InputError(name, `Missing ${naming.label(name)}: ${reason}; ${naming.howToSet(name)}`);
 }
 /**
  * Reads the store settings. When `required` is false and no credentials are
@@ -62633,7 +62649,7 @@ function readPublishSettings(inputs, naming, options) {
  * The Action's inputs: the only module that calls `core.getInput`. Secrets
  * are masked before anything else happens, then every input is checked and
  * turned into `PublishSettings`. Messages name the input as the workflow
- * writes it (`skills-path`) and say how to fix it.
+ * writes it (`skills-path`) and state how to fix it.
  */
 
 
@@ -62662,7 +62678,7 @@ const naming = {
         ? `set "${INPUT_NAMES[name]}" under "with:" from a repository secret, such as \${{ secrets.NAME }}`
         : `set "${INPUT_NAMES[name]}" under "with:" in the workflow step`,
 };
-/** Every value to mask for a secret input: the whole value and each of its parts. */
+/** Returns every value to mask for a secret input: the whole value and each of its parts. */
 function secretParts(value) {
     const parts = new Set();
     const trimmed = value.trim();
@@ -62734,33 +62750,23 @@ function readRunnerSettings(context, options) {
 
 /***/ }),
 
-/***/ 3621:
+/***/ 5721:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
-/* harmony export */   Sy: () => (/* binding */ writeSummary),
-/* harmony export */   eH: () => (/* binding */ summaryMarkdown),
-/* harmony export */   rI: () => (/* binding */ branchDeletedMarkdown)
-/* harmony export */ });
-/* unused harmony exports escapeMarkdown, formatBytes */
-/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4724);
-/* harmony import */ var _core_validation_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(5296);
-/**
- * The job summary of a run, as Markdown: what was published where, each
- * skill's change, the object counts and whether the Worker was notified.
- * Pure functions build the text so tests can read it; `writeSummary` hands
- * it to the runner.
- */
 
+// EXPORTS
+__nccwpck_require__.d(__webpack_exports__, {
+  rI: () => (/* binding */ branchDeletedMarkdown),
+  eH: () => (/* binding */ summaryMarkdown),
+  Sy: () => (/* binding */ writeSummary)
+});
 
-/** Escapes text for a Markdown table cell or list item. */
-function escapeMarkdown(text) {
-    return text
-        .replace(/\\/g, "\\\\")
-        .replace(/[|*_`[\]<>#]/g, (character) => `\\${character}`)
-        .replace(/\r?\n/g, " ");
-}
-/** Formats a byte count with binary units, such as `1.5 KiB`. */
+// UNUSED EXPORTS: escapeMarkdown
+
+// EXTERNAL MODULE: ../../../work/main/node_modules/@actions/core/lib/core.js + 20 modules
+var core = __nccwpck_require__(4724);
+;// CONCATENATED MODULE: ./core/format.ts
+/** Formats a byte count with binary units for people, such as `1.5 KiB`. */
 function formatBytes(bytes) {
     if (bytes < 1024)
         return `${bytes} B`;
@@ -62772,6 +62778,26 @@ function formatBytes(bytes) {
         unit += 1;
     }
     return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+// EXTERNAL MODULE: ./core/validation.ts + 1 modules
+var validation = __nccwpck_require__(5296);
+;// CONCATENATED MODULE: ./action/summary.ts
+/**
+ * The job summary of a run, as Markdown: what was published where, each
+ * skill's change, the object counts and whether the Worker was notified.
+ * Pure functions build the text so tests can read it; `writeSummary` hands
+ * it to the runner.
+ */
+
+
+
+/** Escapes text for a Markdown table cell or list item. */
+function escapeMarkdown(text) {
+    return text
+        .replace(/\\/g, "\\\\")
+        .replace(/[|*_`[\]<>#]/g, (character) => `\\${character}`)
+        .replace(/\r?\n/g, " ");
 }
 const HEADINGS = {
     published: "Skills published",
@@ -62804,12 +62830,12 @@ function summaryMarkdown(result) {
             `Copied from the base: ${result.copied}. Removed since the base: ${result.removed}.`, "");
         lines.push(notificationLine(result), "");
     }
-    const problems = (0,_core_validation_js__WEBPACK_IMPORTED_MODULE_1__/* .sortProblems */ .dS)(result.problems);
+    const problems = (0,validation/* sortProblems */.dS)(result.problems);
     if (problems.length > 0) {
         const errors = problems.filter((problem) => problem.severity === "error").length;
         lines.push(`### Validation problems: ${errors} errors, ${problems.length - errors} warnings`, "");
         for (const problem of problems)
-            lines.push(`- ${escapeMarkdown((0,_core_validation_js__WEBPACK_IMPORTED_MODULE_1__/* .formatProblem */ .Vw)(problem))}`);
+            lines.push(`- ${escapeMarkdown((0,validation/* formatProblem */.Vw)(problem))}`);
         lines.push("");
     }
     return lines.join("\n");
@@ -62833,7 +62859,7 @@ function branchDeletedMarkdown(ref) {
 async function writeSummary(markdown) {
     if ((process.env.GITHUB_STEP_SUMMARY ?? "") === "")
         return;
-    await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(markdown, true).write();
+    await core/* summary */.z.addRaw(markdown, true).write();
 }
 
 
@@ -63663,7 +63689,270 @@ function formatProblem(problem) {
 
 /***/ }),
 
-/***/ 3376:
+/***/ 3290:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   S: () => (/* binding */ PublishError),
+/* harmony export */   b: () => (/* binding */ messageOf)
+/* harmony export */ });
+/** Failures of a publish other than invalid skills, which come back as problems. */
+/** A publish failed; the message names the value at fault and the fix. */
+class PublishError extends Error {
+    name = "PublishError";
+    code;
+    constructor(code, message, options) {
+        super(message, options);
+        this.code = code;
+    }
+}
+/** Returns the message of an unknown thrown value. */
+function messageOf(error) {
+    return error instanceof Error ? error.message : String(error);
+}
+
+
+/***/ }),
+
+/***/ 2669:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   U$: () => (/* binding */ listCommitEntries),
+/* harmony export */   b4: () => (/* binding */ readBlobs),
+/* harmony export */   c7: () => (/* binding */ listUntracked),
+/* harmony export */   gm: () => (/* binding */ readBlob),
+/* harmony export */   kN: () => (/* binding */ readCommit),
+/* harmony export */   n3: () => (/* binding */ listIndexEntries),
+/* harmony export */   o4: () => (/* binding */ assertWorkTree),
+/* harmony export */   xF: () => (/* binding */ headSha)
+/* harmony export */ });
+/* unused harmony export runGit */
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1421);
+/* harmony import */ var node_child_process__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__nccwpck_require__.n(node_child_process__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var _errors_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3290);
+/**
+ * The git commands the publisher runs, with NUL-separated output so any file
+ * name comes through unquoted. Pathspecs are literal (`GIT_LITERAL_PATHSPECS`),
+ * so a skills folder named `*` or `[a]` means just that folder.
+ */
+
+
+const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
+function gitEnv() {
+    return { ...process.env, GIT_LITERAL_PATHSPECS: "1", GIT_OPTIONAL_LOCKS: "0" };
+}
+function missingGit(cause) {
+    return new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .PublishError */ .S("git", "git was not found on PATH: install git, or add its folder to PATH", { cause });
+}
+/** Runs git in `root` and returns its standard output; throws `PublishError` on failure. */
+function runGit(root, args) {
+    return new Promise((resolve, reject) => {
+        (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.execFile)("git", args, { cwd: root, env: gitEnv(), encoding: "buffer", maxBuffer: MAX_OUTPUT_BYTES }, (error, stdout, stderr) => {
+            if (error) {
+                if (error.code === "ENOENT") {
+                    reject(missingGit(error));
+                    return;
+                }
+                const detail = stderr.toString("utf8").trim() || error.message;
+                reject(new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .PublishError */ .S("git", `git ${args[0] ?? ""} failed in ${root}: ${detail}`, {
+                    cause: error,
+                }));
+                return;
+            }
+            resolve(stdout);
+        });
+    });
+}
+/** Checks that `root` is inside a git work tree. */
+async function assertWorkTree(root) {
+    try {
+        await runGit(root, ["rev-parse", "--is-inside-work-tree"]);
+    }
+    catch (error) {
+        throw new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .PublishError */ .S("git", `${root} is not a git work tree: run from a clone of the repository (in the Action, run actions/checkout first)`, { cause: error });
+    }
+}
+/** Returns HEAD's commit sha, or `null` in a repository without commits. */
+async function headSha(root) {
+    try {
+        const output = await runGit(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
+        return output.toString("utf8").trim();
+    }
+    catch {
+        return null;
+    }
+}
+/** Reads a commit's author, committer time and full message. */
+async function readCommit(root, sha) {
+    const fields = (await runGit(root, ["show", "--no-patch", "--format=%an%x00%ae%x00%cI", sha]))
+        .toString("utf8")
+        .replace(/\n$/, "")
+        .split("\0");
+    // `--format=%B` appends a line end, so the message is read from the raw
+    // commit object, which contains it byte for byte.
+    const raw = (await runGit(root, ["cat-file", "commit", sha])).toString("utf8");
+    const headerEnd = raw.indexOf("\n\n");
+    return {
+        sha,
+        message: headerEnd === -1 ? "" : raw.slice(headerEnd + 2),
+        author: { name: fields[0] ?? "", email: fields[1] ?? "" },
+        timestamp: fields[2] ?? "",
+    };
+}
+function splitRecords(output) {
+    return output
+        .toString("utf8")
+        .split("\0")
+        .filter((record) => record.length > 0);
+}
+function pathspec(skillsPath) {
+    return skillsPath === "" ? "." : skillsPath;
+}
+/** Lists the files of HEAD under `skillsPath` (`git ls-tree -r`). */
+async function listCommitEntries(root, skillsPath) {
+    const output = await runGit(root, [
+        "ls-tree",
+        "-r",
+        "-z",
+        "--full-tree",
+        "HEAD",
+        "--",
+        pathspec(skillsPath),
+    ]);
+    const entries = [];
+    for (const record of splitRecords(output)) {
+        // <mode> SP <type> SP <oid> TAB <path>
+        const tab = record.indexOf("\t");
+        const [mode, , oid] = record.slice(0, tab).split(" ");
+        if (tab === -1 || mode === undefined || oid === undefined)
+            continue;
+        entries.push({ path: record.slice(tab + 1), mode, oid });
+    }
+    return entries;
+}
+/** Lists the index entries under `skillsPath` (`git ls-files -s`), one per path. */
+async function listIndexEntries(root, skillsPath) {
+    const output = await runGit(root, ["ls-files", "-z", "-s", "--", pathspec(skillsPath)]);
+    const byPath = new Map();
+    for (const record of splitRecords(output)) {
+        // <mode> SP <oid> SP <stage> TAB <path>; a conflicted path has stages 1 to 3.
+        const tab = record.indexOf("\t");
+        const [mode, oid] = record.slice(0, tab).split(" ");
+        if (tab === -1 || mode === undefined || oid === undefined)
+            continue;
+        const path = record.slice(tab + 1);
+        if (!byPath.has(path))
+            byPath.set(path, { path, mode, oid });
+    }
+    return [...byPath.values()];
+}
+/**
+ * Lists untracked files under `skillsPath` that git does not ignore. A nested
+ * repository appears once, as its folder with a trailing `/`.
+ */
+async function listUntracked(root, skillsPath) {
+    const output = await runGit(root, [
+        "ls-files",
+        "-z",
+        "--others",
+        "--exclude-standard",
+        "--",
+        pathspec(skillsPath),
+    ]);
+    return splitRecords(output);
+}
+/** Reads one blob's bytes. */
+async function readBlob(root, oid) {
+    return runGit(root, ["cat-file", "blob", oid]);
+}
+/**
+ * Streams blobs through one `git cat-file --batch` process, calling `onBlob`
+ * with each object's bytes in request order. Only one object is held at a time.
+ */
+function readBlobs(root, oids, onBlob) {
+    if (oids.length === 0)
+        return Promise.resolve();
+    return new Promise((resolve, reject) => {
+        const child = (0,node_child_process__WEBPACK_IMPORTED_MODULE_0__.spawn)("git", ["cat-file", "--batch"], {
+            cwd: root,
+            env: gitEnv(),
+            stdio: ["pipe", "pipe", "pipe"],
+        });
+        // Unparsed bytes as a list of chunks, so a large blob is joined once.
+        let chunks = [];
+        let buffered = 0;
+        let current;
+        let stderr = "";
+        let failure;
+        const fail = (message) => {
+            failure ??= new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .PublishError */ .S("git", message);
+            child.kill();
+        };
+        const take = (length) => {
+            const joined = chunks.length === 1 ? (chunks[0] ?? Buffer.alloc(0)) : Buffer.concat(chunks);
+            const head = joined.subarray(0, length);
+            const rest = joined.subarray(length);
+            chunks = rest.length > 0 ? [rest] : [];
+            buffered = rest.length;
+            return head;
+        };
+        child.stdout.on("data", (chunk) => {
+            chunks.push(chunk);
+            buffered += chunk.length;
+            for (;;) {
+                if (current === undefined) {
+                    const joined = take(buffered);
+                    const newline = joined.indexOf(10);
+                    chunks = [joined];
+                    buffered = joined.length;
+                    if (newline === -1)
+                        return;
+                    const header = take(newline + 1)
+                        .toString("utf8")
+                        .trimEnd();
+                    const [oid, type, size] = header.split(" ");
+                    if (type !== "blob" || oid === undefined || size === undefined) {
+                        fail(`git cat-file --batch returned ${JSON.stringify(header)} where a blob was expected`);
+                        return;
+                    }
+                    current = { oid, size: Number(size) };
+                }
+                // The object's bytes are followed by one newline.
+                if (buffered < current.size + 1)
+                    return;
+                const bytes = Buffer.from(take(current.size + 1).subarray(0, current.size));
+                onBlob(current.oid, bytes);
+                current = undefined;
+            }
+        });
+        child.stderr.on("data", (chunk) => {
+            stderr += chunk.toString("utf8");
+        });
+        child.on("error", (error) => {
+            reject(error.code === "ENOENT"
+                ? missingGit(error)
+                : new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .PublishError */ .S("git", `git cat-file failed: ${error.message}`, { cause: error }));
+        });
+        // A process that failed to start or died early closes its input: the
+        // error or exit code above reports why.
+        child.stdin.on("error", () => { });
+        child.on("close", (code) => {
+            if (failure !== undefined)
+                reject(failure);
+            else if (code !== 0)
+                reject(new _errors_js__WEBPACK_IMPORTED_MODULE_1__/* .PublishError */ .S("git", `git cat-file --batch failed in ${root}: ${stderr.trim()}`));
+            else
+                resolve();
+        });
+        child.stdin.end(`${oids.join("\n")}\n`);
+    });
+}
+
+
+/***/ }),
+
+/***/ 5193:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -63734,6 +64023,10 @@ function contentTypeOf(path) {
     return BY_EXTENSION[name.slice(dot + 1).toLowerCase()] ?? DEFAULT_CONTENT_TYPE;
 }
 
+// EXTERNAL MODULE: ./core/ids.ts
+var ids = __nccwpck_require__(7538);
+// EXTERNAL MODULE: ./core/keys.ts
+var keys = __nccwpck_require__(3758);
 ;// CONCATENATED MODULE: ../../../work/main/node_modules/zod/v4/core/util.js
 
 // functions
@@ -73286,65 +73579,14 @@ function iso_duration(params) {
     return core._isoDuration(ZodISODuration, params);
 }
 
-// EXTERNAL MODULE: ./core/ids.ts
-var ids = __nccwpck_require__(7538);
-;// CONCATENATED MODULE: ./core/head.ts
-/**
- * The head: `heads/<channel>.json`, the last version published to a channel.
- * The publisher reads it to find the base of the next version; it also
- * records the run and time of the publish, which the manifest leaves out.
- */
-
-
-const runSchema = strictObject({
-    /** The CI run id (`GITHUB_RUN_ID`), or a local label. */
-    id: schemas_string().max(100),
-    attempt: schemas_number().int().positive(),
-    url: schemas_string().max(2000).nullable(),
-});
-const headSchema = strictObject({
-    schema: literal(1),
-    channel: schemas_string().regex(ids/* CHANNEL_PATTERN */.Vu),
-    version: schemas_string().regex(ids/* VERSION_ID_PATTERN */.g9),
-    manifestKey: schemas_string().min(1).max(1024),
-    manifestSha256: schemas_string().regex(ids/* SHA256_PATTERN */.jU),
-    /** The version this one was planned against, or `null` for a full upload. */
-    base: schemas_string().regex(ids/* VERSION_ID_PATTERN */.g9).nullable(),
-    commit: strictObject({
-        sha: schemas_string().nullable(),
-        timestamp: iso_datetime({ offset: true }),
-    }),
-    run: runSchema.nullable(),
-    /** When the head was written, ISO 8601. */
-    publishedAt: iso_datetime({ offset: true }),
-});
-/** Parses a head's text, or returns the reason it is unusable. */
-function head_parseHead(text) {
-    let json;
-    try {
-        json = JSON.parse(text);
-    }
-    catch {
-        return { reason: "it is not valid JSON" };
-    }
-    const result = headSchema.safeParse(json);
-    if (!result.success) {
-        const issue = result.error.issues[0];
-        return { reason: `${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}` };
-    }
-    return { head: result.data };
-}
-
+// EXTERNAL MODULE: ./core/encoding.ts
+var encoding = __nccwpck_require__(2015);
 ;// CONCATENATED MODULE: ./core/json.ts
 /** Returns the stored text of a JSON document: two-space indent and a final newline. */
 function toStoredJson(value) {
     return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-// EXTERNAL MODULE: ./core/keys.ts
-var keys = __nccwpck_require__(3758);
-// EXTERNAL MODULE: ./core/encoding.ts
-var encoding = __nccwpck_require__(2015);
 // EXTERNAL MODULE: ./core/paths.ts
 var paths = __nccwpck_require__(2192);
 ;// CONCATENATED MODULE: ./core/manifest.ts
@@ -73509,155 +73751,95 @@ function sameContent(a, b) {
     });
 }
 
-;// CONCATENATED MODULE: ./core/plan.ts
-/**
- * The upload plan: which files of a new version travel from the runner,
- * which are copied server side from the base version, and which are gone.
- * Decided by content (sha256 and mode), never by git's diff, so first
- * pushes, force pushes, shallow clones and re-runs all plan correctly.
- */
-function skillOf(path) {
-    const slash = path.indexOf("/");
-    return slash === -1 ? path : path.slice(0, slash);
-}
-/** Plans a new version of `files` against the base manifest, if any. */
-function planVersion(files, base) {
-    const baseFiles = new Map((base?.files ?? []).map((file) => [file.path, file]));
-    const upload = [];
-    const copy = [];
-    for (const file of files) {
-        const previous = baseFiles.get(file.path);
-        if (previous !== undefined && previous.sha256 === file.sha256 && previous.mode === file.mode) {
-            copy.push(file);
-        }
-        else {
-            upload.push(file);
-        }
-    }
-    const current = new Set(files.map((file) => file.path));
-    const remove = [...baseFiles.keys()].filter((path) => !current.has(path)).sort();
-    const skills = new Map();
-    const entry = (name) => {
-        let change = skills.get(name);
-        if (change === undefined) {
-            change = { name, status: "unchanged", files: 0, bytes: 0, uploadBytes: 0 };
-            skills.set(name, change);
-        }
-        return change;
-    };
-    const baseSkills = new Set((base?.skills ?? []).map((skill) => skill.name));
-    for (const file of copy) {
-        const change = entry(skillOf(file.path));
-        change.files += 1;
-        change.bytes += file.size;
-    }
-    for (const file of upload) {
-        const change = entry(skillOf(file.path));
-        change.files += 1;
-        change.bytes += file.size;
-        change.uploadBytes += file.size;
-        change.status = "changed";
-    }
-    for (const path of remove) {
-        const name = skillOf(path);
-        if (current.has(path))
-            continue;
-        const change = skills.get(name);
-        if (change !== undefined)
-            change.status = "changed";
-    }
-    for (const change of skills.values()) {
-        if (!baseSkills.has(change.name))
-            change.status = "added";
-    }
-    for (const name of baseSkills) {
-        if (!skills.has(name))
-            skills.set(name, { name, status: "removed", files: 0, bytes: 0, uploadBytes: 0 });
-    }
-    return {
-        base: base?.version ?? null,
-        upload,
-        copy,
-        remove,
-        skills: [...skills.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-    };
-}
-
 // EXTERNAL MODULE: ./core/validation.ts + 1 modules
 var validation = __nccwpck_require__(5296);
-;// CONCATENATED MODULE: ./publisher/errors.ts
-/** Failures of a publish other than invalid skills, which come back as problems. */
-/** A publish failed; the message names the value at fault and the fix. */
-class errors_PublishError extends Error {
-    name = "PublishError";
-    code;
-    constructor(code, message, options) {
-        super(message, options);
-        this.code = code;
+// EXTERNAL MODULE: ./publisher/errors.ts
+var errors = __nccwpck_require__(3290);
+;// CONCATENATED MODULE: ./core/head.ts
+/**
+ * The head: `heads/<channel>.json`, the last version published to a channel.
+ * The publisher reads it to find the base of the next version; it also
+ * records the run and time of the publish, which the manifest leaves out.
+ */
+
+
+const runSchema = strictObject({
+    /** The CI run id (`GITHUB_RUN_ID`), or a local label. */
+    id: schemas_string().max(100),
+    attempt: schemas_number().int().positive(),
+    url: schemas_string().max(2000).nullable(),
+});
+const headSchema = strictObject({
+    schema: literal(1),
+    channel: schemas_string().regex(ids/* CHANNEL_PATTERN */.Vu),
+    version: schemas_string().regex(ids/* VERSION_ID_PATTERN */.g9),
+    manifestKey: schemas_string().min(1).max(1024),
+    manifestSha256: schemas_string().regex(ids/* SHA256_PATTERN */.jU),
+    /** The version this one was planned against, or `null` for a full upload. */
+    base: schemas_string().regex(ids/* VERSION_ID_PATTERN */.g9).nullable(),
+    commit: strictObject({
+        sha: schemas_string().nullable(),
+        timestamp: iso_datetime({ offset: true }),
+    }),
+    run: runSchema.nullable(),
+    /** When the head was written, ISO 8601. */
+    publishedAt: iso_datetime({ offset: true }),
+});
+/** Parses a head's text, or returns the reason it is unusable. */
+function head_parseHead(text) {
+    let json;
+    try {
+        json = JSON.parse(text);
     }
-}
-/** Returns the message of an unknown thrown value. */
-function messageOf(error) {
-    return error instanceof Error ? error.message : String(error);
+    catch {
+        return { reason: "it is not valid JSON" };
+    }
+    const result = headSchema.safeParse(json);
+    if (!result.success) {
+        const issue = result.error.issues[0];
+        return { reason: `${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}` };
+    }
+    return { head: result.data };
 }
 
-;// CONCATENATED MODULE: ./publisher/base.ts
+;// CONCATENATED MODULE: ./publisher/finalize.ts
 /**
- * Reads what the bucket already holds for a publish: the channel's head, the
- * manifest it names (the base to plan against) and any manifest of the
- * version being published. Read-only, so dry runs use it too.
+ * The last writes of a publish: the manifest, which makes the version
+ * complete, and then the channel's head, which makes it the channel's base
+ * for the next publish.
  */
 
 
 
-
-
-/** Reads the channel's head, its manifest and the manifest of `version`. */
-async function readBucketState(store, root, channel, version, logger) {
-    const existing = await readExisting(store, (0,keys/* manifestKey */.Rn)(root, version));
-    const head = await readHead(store, (0,keys/* headKey */.Qo)(root, channel), logger);
-    if (head === undefined)
-        return { head, base: null, existing };
-    if (head.version === version && existing !== undefined) {
-        return { head, base: existing.manifest, existing };
-    }
-    const key = (0,keys/* manifestKey */.Rn)(root, head.version);
-    const text = await store.getText(key);
-    if (text === undefined) {
-        logger.warn(`The head of channel ${channel} names version ${head.version}, but ${key} does not exist; uploading every file`);
-        return { head, base: null, existing };
-    }
-    try {
-        return { head, base: manifest_parseManifest(text, key), existing };
-    }
-    catch (error) {
-        logger.warn(`${messageOf(error)}; uploading every file`);
-        return { head, base: null, existing };
-    }
+const JSON_CONTENT_TYPE = "application/json";
+/** Writes the manifest; returns the bytes sent. */
+async function writeManifest(store, key, serialized, logger) {
+    const bytes = new TextEncoder().encode(serialized.text);
+    await store.put(key, bytes, {
+        contentType: JSON_CONTENT_TYPE,
+        metadata: { sha256: serialized.sha256 },
+    });
+    logger.info(`Wrote ${key}`, { sha256: serialized.sha256 });
+    return bytes.byteLength;
 }
-async function readHead(store, key, logger) {
-    const text = await store.getText(key);
-    if (text === undefined) {
-        logger.warn(`No head at ${key} (first publish to this channel); uploading every file`);
-        return undefined;
-    }
-    const parsed = head_parseHead(text);
-    if ("reason" in parsed) {
-        logger.warn(`The head at ${key} is unusable (${parsed.reason}); uploading every file`);
-        return undefined;
-    }
-    return parsed.head;
-}
-async function readExisting(store, key) {
-    const text = await store.getText(key);
-    if (text === undefined)
-        return undefined;
-    try {
-        return { manifest: manifest_parseManifest(text, key), sha256: await (0,encoding/* sha256Hex */.fg)(text) };
-    }
-    catch (error) {
-        throw new errors_PublishError("version-conflict", `${messageOf(error)}. Manifests are never rewritten, so this version cannot be published again; delete ${key} only if no Worker serves this version, then re-run`, { cause: error });
-    }
+/** Writes the channel's head; returns it and the bytes sent. */
+async function writeHead(store, input, logger) {
+    const head = headSchema.parse({
+        schema: 1,
+        channel: input.channel,
+        version: input.manifest.version,
+        manifestKey: input.manifestKey,
+        manifestSha256: input.manifestSha256,
+        base: input.base,
+        commit: { sha: input.manifest.commit.sha, timestamp: input.manifest.commit.timestamp },
+        run: input.run,
+        publishedAt: new Date().toISOString(),
+    });
+    const key = (0,keys/* headKey */.Qo)(input.root, input.channel);
+    const bytes = new TextEncoder().encode(toStoredJson(head));
+    await store.put(key, bytes, { contentType: JSON_CONTENT_TYPE, metadata: {} });
+    logger.info(`Wrote ${key}: channel ${input.channel} is at ${head.version}`);
+    return { head, bytes: bytes.byteLength };
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -74075,7 +74257,7 @@ class store_S3Store {
                 }, () => send(AbortSignal.timeout(this.#timeoutMs)));
             }
             catch (error) {
-                throw new errors_PublishError("store", `${operation} ${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)} failed: ${describeError(error)}; ${remedyFor(error)}`, { cause: error });
+                throw new errors/* PublishError */.S("store", `${operation} ${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)} failed: ${describeError(error)}; ${remedyFor(error)}`, { cause: error });
             }
         });
     }
@@ -74192,13 +74374,13 @@ async function sendNotification(settings, data, logger) {
                     : response.status >= 300 && response.status < 400
                         ? `; the URL redirects to ${JSON.stringify(response.headers.get("location"))}, set the final URL instead`
                         : "";
-                throw new errors_PublishError("notify-rejected", `The Worker at ${url} rejected the notification with HTTP ${response.status}: ${replyMessage(text)}${fix}`);
+                throw new errors/* PublishError */.S("notify-rejected", `The Worker at ${url} rejected the notification with HTTP ${response.status}: ${replyMessage(text)}${fix}`);
             }
             lastFailure = `HTTP ${response.status}: ${replyMessage(text)}`;
             waitMs = retryAfterMs(response.headers.get("retry-after"));
         }
         catch (error) {
-            if (error instanceof errors_PublishError)
+            if (error instanceof errors/* PublishError */.S)
                 throw error;
             lastFailure = describeFetchError(error, settings.timeoutMs);
         }
@@ -74212,14 +74394,14 @@ async function sendNotification(settings, data, logger) {
         });
         await delay(wait);
     }
-    throw new errors_PublishError("notify-failed", `The notification to ${url} failed after ${attempts} attempts (last: ${lastFailure}); check that the Worker is deployed and reachable, then send it again with "r2-skills notify"`);
+    throw new errors/* PublishError */.S("notify-failed", `The notification to ${url} failed after ${attempts} attempts (last: ${lastFailure}); check that the Worker is deployed and reachable, then send it again with "r2-skills notify"`);
 }
 function describeFetchError(error, timeoutMs) {
     if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
         return `timed out after ${timeoutMs} ms`;
     }
-    const cause = error instanceof Error && error.cause !== undefined ? `: ${messageOf(error.cause)}` : "";
-    return `${messageOf(error)}${cause}`;
+    const cause = error instanceof Error && error.cause !== undefined ? `: ${(0,errors/* messageOf */.b)(error.cause)}` : "";
+    return `${(0,errors/* messageOf */.b)(error)}${cause}`;
 }
 /**
  * Sends the notification of a version that is already in the bucket, rebuilt
@@ -74273,6 +74455,139 @@ async function notifyVersion(input, logger) {
     }
     finally {
         store.destroy();
+    }
+}
+
+;// CONCATENATED MODULE: ./core/plan.ts
+/**
+ * The upload plan: which files of a new version travel from the runner,
+ * which are copied server side from the base version, and which are gone.
+ * Decided by content (sha256 and mode), never by git's diff, so first
+ * pushes, force pushes, shallow clones and re-runs all plan correctly.
+ */
+function skillOf(path) {
+    const slash = path.indexOf("/");
+    return slash === -1 ? path : path.slice(0, slash);
+}
+/** Plans a new version of `files` against the base manifest, if any. */
+function planVersion(files, base) {
+    const baseFiles = new Map((base?.files ?? []).map((file) => [file.path, file]));
+    const upload = [];
+    const copy = [];
+    for (const file of files) {
+        const previous = baseFiles.get(file.path);
+        if (previous !== undefined && previous.sha256 === file.sha256 && previous.mode === file.mode) {
+            copy.push(file);
+        }
+        else {
+            upload.push(file);
+        }
+    }
+    const current = new Set(files.map((file) => file.path));
+    const remove = [...baseFiles.keys()].filter((path) => !current.has(path)).sort();
+    const skills = new Map();
+    const entry = (name) => {
+        let change = skills.get(name);
+        if (change === undefined) {
+            change = { name, status: "unchanged", files: 0, bytes: 0, uploadBytes: 0 };
+            skills.set(name, change);
+        }
+        return change;
+    };
+    const baseSkills = new Set((base?.skills ?? []).map((skill) => skill.name));
+    for (const file of copy) {
+        const change = entry(skillOf(file.path));
+        change.files += 1;
+        change.bytes += file.size;
+    }
+    for (const file of upload) {
+        const change = entry(skillOf(file.path));
+        change.files += 1;
+        change.bytes += file.size;
+        change.uploadBytes += file.size;
+        change.status = "changed";
+    }
+    for (const path of remove) {
+        const name = skillOf(path);
+        if (current.has(path))
+            continue;
+        const change = skills.get(name);
+        if (change !== undefined)
+            change.status = "changed";
+    }
+    for (const change of skills.values()) {
+        if (!baseSkills.has(change.name))
+            change.status = "added";
+    }
+    for (const name of baseSkills) {
+        if (!skills.has(name))
+            skills.set(name, { name, status: "removed", files: 0, bytes: 0, uploadBytes: 0 });
+    }
+    return {
+        base: base?.version ?? null,
+        upload,
+        copy,
+        remove,
+        skills: [...skills.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    };
+}
+
+;// CONCATENATED MODULE: ./publisher/base.ts
+/**
+ * Reads what the bucket already holds for a publish: the channel's head, the
+ * manifest it names (the base to plan against) and any manifest of the
+ * version being published. Read-only, so dry runs use it too.
+ */
+
+
+
+
+
+/** Reads the channel's head, its manifest and the manifest of `version`. */
+async function readBucketState(store, root, channel, version, logger) {
+    const existing = await readExisting(store, (0,keys/* manifestKey */.Rn)(root, version));
+    const head = await readHead(store, (0,keys/* headKey */.Qo)(root, channel), logger);
+    if (head === undefined)
+        return { head, base: null, existing };
+    if (head.version === version && existing !== undefined) {
+        return { head, base: existing.manifest, existing };
+    }
+    const key = (0,keys/* manifestKey */.Rn)(root, head.version);
+    const text = await store.getText(key);
+    if (text === undefined) {
+        logger.warn(`The head of channel ${channel} names version ${head.version}, but ${key} does not exist; uploading every file`);
+        return { head, base: null, existing };
+    }
+    try {
+        return { head, base: manifest_parseManifest(text, key), existing };
+    }
+    catch (error) {
+        logger.warn(`${(0,errors/* messageOf */.b)(error)}; uploading every file`);
+        return { head, base: null, existing };
+    }
+}
+async function readHead(store, key, logger) {
+    const text = await store.getText(key);
+    if (text === undefined) {
+        logger.warn(`No head at ${key} (first publish to this channel); uploading every file`);
+        return undefined;
+    }
+    const parsed = head_parseHead(text);
+    if ("reason" in parsed) {
+        logger.warn(`The head at ${key} is unusable (${parsed.reason}); uploading every file`);
+        return undefined;
+    }
+    return parsed.head;
+}
+async function readExisting(store, key) {
+    const text = await store.getText(key);
+    if (text === undefined)
+        return undefined;
+    try {
+        return { manifest: manifest_parseManifest(text, key), sha256: await (0,encoding/* sha256Hex */.fg)(text) };
+    }
+    catch (error) {
+        throw new errors/* PublishError */.S("version-conflict", `${(0,errors/* messageOf */.b)(error)}. Manifests are never rewritten, so this version cannot be published again; delete ${key} only if no Worker serves this version, then re-run`, { cause: error });
     }
 }
 
@@ -74345,19 +74660,22 @@ function metadataBytes(metadata) {
 
 
 /**
- * Finds planned uploads whose bytes and mode the base already has under
- * another path (a renamed or duplicated file), so they are copied instead.
+ * Finds planned uploads whose bytes, mode and content type the base already
+ * has under another path (a renamed or duplicated file), so they are copied
+ * instead. The content type must match because a copy keeps the source's.
  * Returns the source path by new path.
  */
 function findRenamed(plan, base) {
     const renamed = new Map();
     if (base === null)
         return renamed;
+    const contentKey = (sha256, mode, contentType) => `${sha256}:${mode}:${contentType}`;
     const byContent = new Map();
-    for (const file of base.files)
-        byContent.set(`${file.sha256}:${file.mode}`, file.path);
+    for (const file of base.files) {
+        byContent.set(contentKey(file.sha256, file.mode, file.contentType), file.path);
+    }
     for (const file of plan.upload) {
-        const source = byContent.get(`${file.sha256}:${file.mode}`);
+        const source = byContent.get(contentKey(file.sha256, file.mode, contentTypeOf(file.path)));
         if (source !== undefined)
             renamed.set(file.path, source);
     }
@@ -74424,228 +74742,85 @@ async function writeObjects(input, logger) {
     const failures = [];
     results.forEach((result, index) => {
         if (result.status === "rejected") {
-            failures.push(`${tasks[index]?.path ?? "?"}: ${messageOf(result.reason)}`);
+            failures.push(`${tasks[index]?.path ?? "?"}: ${(0,errors/* messageOf */.b)(result.reason)}`);
         }
     });
     if (failures.length > 0) {
         const firstError = results.find((result) => result.status === "rejected");
-        const source = firstError?.status === "rejected" && firstError.reason instanceof errors_PublishError
+        const source = firstError?.status === "rejected" && firstError.reason instanceof errors/* PublishError */.S
             ? firstError.reason.code
             : "store";
         for (const failure of failures.slice(1, 10))
             logger.error(failure);
-        throw new errors_PublishError(source, `${failures.length} of ${tasks.length} objects of version ${version} failed, so its manifest was not written and the version is not published. First failure: ${failures[0] ?? ""}. Re-run the publish to complete it`, { cause: firstError?.status === "rejected" ? firstError.reason : undefined });
+        throw new errors/* PublishError */.S(source, `${failures.length} of ${tasks.length} objects of version ${version} failed, so its manifest was not written and the version is not published. First failure: ${failures[0] ?? ""}. Re-run the publish to complete it`, { cause: firstError?.status === "rejected" ? firstError.reason : undefined });
     }
     return counts;
 }
 
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
-;// CONCATENATED MODULE: ./publisher/git.ts
+;// CONCATENATED MODULE: ./publisher/planning.ts
 /**
- * The git commands the publisher runs, with NUL-separated output so any file
- * name comes through unquoted. Pathspecs are literal (`GIT_LITERAL_PATHSPECS`),
- * so a skills folder named `*` or `[a]` means just that folder.
+ * The plan phase: read what the bucket has for the channel and the version
+ * (read-only, so dry runs use it too), plan the new version against the
+ * head's manifest by content, and report the plan.
  */
 
 
-const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
-function gitEnv() {
-    return { ...process.env, GIT_LITERAL_PATHSPECS: "1", GIT_OPTIONAL_LOCKS: "0" };
-}
-/** Runs git in `root` and returns its standard output; throws `PublishError` on failure. */
-function runGit(root, args) {
-    return new Promise((resolve, reject) => {
-        (0,external_node_child_process_.execFile)("git", args, { cwd: root, env: gitEnv(), encoding: "buffer", maxBuffer: MAX_OUTPUT_BYTES }, (error, stdout, stderr) => {
-            if (error) {
-                const detail = stderr.toString("utf8").trim() || error.message;
-                reject(new errors_PublishError("git", `git ${args[0] ?? ""} failed in ${root}: ${detail}`, {
-                    cause: error,
-                }));
-                return;
-            }
-            resolve(stdout);
-        });
-    });
-}
-/** Checks that `root` is inside a git work tree. */
-async function assertWorkTree(root) {
-    try {
-        await runGit(root, ["rev-parse", "--is-inside-work-tree"]);
+
+/** Plans `files` against the channel's head; without a store, against no base. */
+async function planPublish(store, root, channel, version, files, logger) {
+    let state;
+    if (store === undefined) {
+        logger.warn("No bucket configured: planning against no base");
+        state = { head: undefined, base: null, existing: undefined };
     }
-    catch (error) {
-        throw new errors_PublishError("git", `${root} is not a git work tree: run from a clone of the repository (in the Action, run actions/checkout first)`, { cause: error });
+    else {
+        state = await readBucketState(store, root, channel, version, logger);
     }
+    const plan = planVersion(files, state.base);
+    const renamed = findRenamed(plan, state.base);
+    logPlan(plan, renamed, logger);
+    return { state, plan, renamed };
 }
-/** Returns HEAD's commit sha, or `null` in a repository without commits. */
-async function headSha(root) {
-    try {
-        const output = await runGit(root, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
-        return output.toString("utf8").trim();
-    }
-    catch {
-        return null;
-    }
-}
-/** Reads a commit's author, committer time and full message. */
-async function readCommit(root, sha) {
-    const fields = (await runGit(root, ["show", "--no-patch", "--format=%an%x00%ae%x00%cI", sha]))
-        .toString("utf8")
-        .replace(/\n$/, "")
-        .split("\0");
-    // `--format=%B` appends a line end, so the message is read from the raw
-    // commit object, which contains it byte for byte.
-    const raw = (await runGit(root, ["cat-file", "commit", sha])).toString("utf8");
-    const headerEnd = raw.indexOf("\n\n");
+/** Returns the planned counts; a run replaces uploaded and copied with what it did. */
+function plannedCounts(plan, renamed) {
+    const uploads = plan.upload.filter((file) => !renamed.has(file.path));
     return {
-        sha,
-        message: headerEnd === -1 ? "" : raw.slice(headerEnd + 2),
-        author: { name: fields[0] ?? "", email: fields[1] ?? "" },
-        timestamp: fields[2] ?? "",
+        base: plan.base,
+        uploaded: uploads.length,
+        copied: plan.copy.length + renamed.size,
+        removed: plan.remove.length,
+        bytesUploaded: uploads.reduce((sum, file) => sum + file.size, 0),
+        skillChanges: plan.skills,
+        changedSkills: plan.skills
+            .filter((skill) => skill.status !== "unchanged")
+            .map((skill) => skill.name),
     };
 }
-function splitRecords(output) {
-    return output
-        .toString("utf8")
-        .split("\0")
-        .filter((record) => record.length > 0);
-}
-function pathspec(skillsPath) {
-    return skillsPath === "" ? "." : skillsPath;
-}
-/** Lists the files of HEAD under `skillsPath` (`git ls-tree -r`). */
-async function listCommitEntries(root, skillsPath) {
-    const output = await runGit(root, [
-        "ls-tree",
-        "-r",
-        "-z",
-        "--full-tree",
-        "HEAD",
-        "--",
-        pathspec(skillsPath),
-    ]);
-    const entries = [];
-    for (const record of splitRecords(output)) {
-        // <mode> SP <type> SP <oid> TAB <path>
-        const tab = record.indexOf("\t");
-        const [mode, , oid] = record.slice(0, tab).split(" ");
-        if (tab === -1 || mode === undefined || oid === undefined)
-            continue;
-        entries.push({ path: record.slice(tab + 1), mode, oid });
+function logPlan(plan, renamed, logger) {
+    const counts = plannedCounts(plan, renamed);
+    logger.info(`Plan against ${plan.base ?? "no base"}: upload ${counts.uploaded}, copy ${counts.copied}, remove ${counts.removed}`);
+    for (const skill of plan.skills) {
+        logger.info(`${skill.name}: ${skill.status}`, {
+            files: skill.files,
+            bytes: skill.bytes,
+            uploadBytes: skill.uploadBytes,
+        });
     }
-    return entries;
-}
-/** Lists the index entries under `skillsPath` (`git ls-files -s`), one per path. */
-async function listIndexEntries(root, skillsPath) {
-    const output = await runGit(root, ["ls-files", "-z", "-s", "--", pathspec(skillsPath)]);
-    const byPath = new Map();
-    for (const record of splitRecords(output)) {
-        // <mode> SP <oid> SP <stage> TAB <path>; a conflicted path has stages 1 to 3.
-        const tab = record.indexOf("\t");
-        const [mode, oid] = record.slice(0, tab).split(" ");
-        if (tab === -1 || mode === undefined || oid === undefined)
-            continue;
-        const path = record.slice(tab + 1);
-        if (!byPath.has(path))
-            byPath.set(path, { path, mode, oid });
+    for (const file of plan.upload) {
+        const source = renamed.get(file.path);
+        if (source === undefined)
+            logger.debug(`upload ${file.path}`, { bytes: file.size });
+        else
+            logger.debug(`copy ${file.path} from ${source}`);
     }
-    return [...byPath.values()];
-}
-/**
- * Lists untracked files under `skillsPath` that git does not ignore. A nested
- * repository appears once, as its folder with a trailing `/`.
- */
-async function listUntracked(root, skillsPath) {
-    const output = await runGit(root, [
-        "ls-files",
-        "-z",
-        "--others",
-        "--exclude-standard",
-        "--",
-        pathspec(skillsPath),
-    ]);
-    return splitRecords(output);
-}
-/** Reads one blob's bytes. */
-async function readBlob(root, oid) {
-    return runGit(root, ["cat-file", "blob", oid]);
-}
-/**
- * Streams blobs through one `git cat-file --batch` process, calling `onBlob`
- * with each object's bytes in request order. Only one object is held at a time.
- */
-function readBlobs(root, oids, onBlob) {
-    if (oids.length === 0)
-        return Promise.resolve();
-    return new Promise((resolve, reject) => {
-        const child = (0,external_node_child_process_.spawn)("git", ["cat-file", "--batch"], {
-            cwd: root,
-            env: gitEnv(),
-            stdio: ["pipe", "pipe", "pipe"],
-        });
-        // Unparsed bytes as a list of chunks, so a large blob is joined once.
-        let chunks = [];
-        let buffered = 0;
-        let current;
-        let stderr = "";
-        let failure;
-        const fail = (message) => {
-            failure ??= new errors_PublishError("git", message);
-            child.kill();
-        };
-        const take = (length) => {
-            const joined = chunks.length === 1 ? (chunks[0] ?? Buffer.alloc(0)) : Buffer.concat(chunks);
-            const head = joined.subarray(0, length);
-            const rest = joined.subarray(length);
-            chunks = rest.length > 0 ? [rest] : [];
-            buffered = rest.length;
-            return head;
-        };
-        child.stdout.on("data", (chunk) => {
-            chunks.push(chunk);
-            buffered += chunk.length;
-            for (;;) {
-                if (current === undefined) {
-                    const joined = take(buffered);
-                    const newline = joined.indexOf(10);
-                    chunks = [joined];
-                    buffered = joined.length;
-                    if (newline === -1)
-                        return;
-                    const header = take(newline + 1)
-                        .toString("utf8")
-                        .trimEnd();
-                    const [oid, type, size] = header.split(" ");
-                    if (type !== "blob" || oid === undefined || size === undefined) {
-                        fail(`git cat-file --batch returned ${JSON.stringify(header)} where a blob was expected`);
-                        return;
-                    }
-                    current = { oid, size: Number(size) };
-                }
-                // The object's bytes are followed by one newline.
-                if (buffered < current.size + 1)
-                    return;
-                const bytes = Buffer.from(take(current.size + 1).subarray(0, current.size));
-                onBlob(current.oid, bytes);
-                current = undefined;
-            }
-        });
-        child.stderr.on("data", (chunk) => {
-            stderr += chunk.toString("utf8");
-        });
-        child.on("error", (error) => reject(new errors_PublishError("git", `git cat-file failed: ${error.message}`, { cause: error })));
-        child.on("close", (code) => {
-            if (failure !== undefined)
-                reject(failure);
-            else if (code !== 0)
-                reject(new errors_PublishError("git", `git cat-file --batch failed in ${root}: ${stderr.trim()}`));
-            else
-                resolve();
-        });
-        child.stdin.end(`${oids.join("\n")}\n`);
-    });
+    for (const file of plan.copy)
+        logger.debug(`copy ${file.path}`);
+    for (const path of plan.remove)
+        logger.debug(`remove ${path}`);
 }
 
+// EXTERNAL MODULE: ./publisher/git.ts
+var git = __nccwpck_require__(2669);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
@@ -74741,7 +74916,7 @@ function submoduleProblem(skillsPath, path) {
 async function collectCommitTree(root, skillsPath) {
     const listing = { entries: [], problems: [], paths: [] };
     const links = [];
-    for (const gitEntry of await listCommitEntries(root, skillsPath)) {
+    for (const gitEntry of await (0,git/* listCommitEntries */.U$)(root, skillsPath)) {
         const path = relativeTo(skillsPath, gitEntry.path);
         listing.paths.push(path);
         if (gitEntry.mode === "160000") {
@@ -74761,7 +74936,7 @@ async function collectCommitTree(root, skillsPath) {
     }
     // A symlink's blob is its target text.
     const targets = new Map();
-    await readBlobs(root, links.map((link) => link.oid), (oid, bytes) => targets.set(oid, bytes.toString("utf8")));
+    await (0,git/* readBlobs */.b4)(root, links.map((link) => link.oid), (oid, bytes) => targets.set(oid, bytes.toString("utf8")));
     for (const link of links) {
         listing.entries.push({
             path: relativeTo(skillsPath, link.path),
@@ -74777,14 +74952,14 @@ async function collectCommitTree(root, skillsPath) {
     for (const { content } of resolved)
         if (content.kind === "blob")
             oids.add(content.oid);
-    await readBlobs(root, [...oids], (oid, bytes) => {
+    await (0,git/* readBlobs */.b4)(root, [...oids], (oid, bytes) => {
         digests.set(oid, { size: bytes.byteLength, sha256: sha256Of(bytes) });
     });
     const files = resolved.map(({ path, mode, content }) => {
         const oid = content.kind === "blob" ? content.oid : "";
         const digest = digests.get(oid);
         if (digest === undefined) {
-            throw new errors_PublishError("git", `git cat-file returned no content for ${path} (${oid})`);
+            throw new errors/* PublishError */.S("git", `git cat-file returned no content for ${path} (${oid})`);
         }
         const absolutePath = (0,external_node_path_.join)(root, displayPath(skillsPath, path));
         return { path, mode, ...digest, read: () => readCommitted(root, absolutePath, oid, digest) };
@@ -74810,14 +74985,14 @@ async function readCommitted(root, absolutePath, oid, expected) {
     catch {
         // Missing or unreadable in the work tree: git has the committed bytes.
     }
-    return readBlob(root, oid);
+    return (0,git/* readBlob */.gm)(root, oid);
 }
 /** Collects tracked and untracked, not ignored files under `skillsPath` as they are on disk. */
 async function collectWorkingTree(root, skillsPath) {
     const listing = { entries: [], problems: [], paths: [] };
     const indexModes = new Map();
     const candidates = [];
-    for (const gitEntry of await listIndexEntries(root, skillsPath)) {
+    for (const gitEntry of await (0,git/* listIndexEntries */.n3)(root, skillsPath)) {
         if (gitEntry.mode === "160000") {
             const path = relativeTo(skillsPath, gitEntry.path);
             listing.paths.push(path);
@@ -74827,7 +75002,7 @@ async function collectWorkingTree(root, skillsPath) {
         indexModes.set(gitEntry.path, gitEntry.mode);
         candidates.push(gitEntry.path);
     }
-    for (const path of await listUntracked(root, skillsPath)) {
+    for (const path of await (0,git/* listUntracked */.c7)(root, skillsPath)) {
         if (path.endsWith("/")) {
             const folder = relativeTo(skillsPath, path.slice(0, -1));
             listing.paths.push(folder);
@@ -74887,7 +75062,7 @@ async function collectWorkingTree(root, skillsPath) {
             read: async () => {
                 const current = await (0,promises_.readFile)(absolutePath);
                 if (sha256Of(current) !== sha256) {
-                    throw new errors_PublishError("source-changed", `${displayPath(skillsPath, path)} changed on disk while publishing: run the publish again once the file is saved`);
+                    throw new errors/* PublishError */.S("source-changed", `${displayPath(skillsPath, path)} changed on disk while publishing: run the publish again once the file is saved`);
                 }
                 return current;
             },
@@ -74968,16 +75143,16 @@ function normalizeSkillsPath(skillsPath) {
         return "";
     const reason = (0,paths/* checkRelativePath */._k)(trimmed);
     if (reason !== undefined) {
-        throw new errors_PublishError("invalid-settings", `Invalid skills path ${JSON.stringify(skillsPath)}: ${reason}; use a folder relative to the repository root, such as "skills"`);
+        throw new errors/* PublishError */.S("invalid-settings", `Invalid skills path ${JSON.stringify(skillsPath)}: ${reason}; use a folder relative to the repository root, such as "skills"`);
     }
     return trimmed;
 }
 /** Validates the skills under `skillsPath` and returns the files that would be published. */
 async function validateSkills(input) {
     const skillsPath = normalizeSkillsPath(input.skillsPath);
-    await assertWorkTree(input.repositoryRoot);
-    if (input.mode === "commit" && (await headSha(input.repositoryRoot)) === null) {
-        throw new errors_PublishError("git", `The repository at ${input.repositoryRoot} has no commits: commit the skills first, or publish the working tree (working-tree mode)`);
+    await (0,git/* assertWorkTree */.o4)(input.repositoryRoot);
+    if (input.mode === "commit" && (await (0,git/* headSha */.xF)(input.repositoryRoot)) === null) {
+        throw new errors/* PublishError */.S("git", `The repository at ${input.repositoryRoot} has no commits: commit the skills first, or publish the working tree (working-tree mode)`);
     }
     const tree = input.mode === "commit"
         ? await collectCommitTree(input.repositoryRoot, skillsPath)
@@ -75006,7 +75181,7 @@ async function validateSkills(input) {
             text = new TextDecoder("utf-8", { fatal: true }).decode(await file.read());
         }
         catch (error) {
-            if (error instanceof errors_PublishError)
+            if (error instanceof errors/* PublishError */.S)
                 throw error;
             problems.push({
                 severity: "error",
@@ -75058,9 +75233,9 @@ function sameFiles(a, b) {
 }
 /** Resolves the version of `files`, collected from `root` in `mode`. */
 async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
-    const sha = await headSha(root);
+    const sha = await (0,git/* headSha */.xF)(root);
     if (sha !== null) {
-        const head = await readCommit(root, sha);
+        const head = await (0,git/* readCommit */.kN)(root, sha);
         const clean = { version: sha, commit: { ...head, dirty: false } };
         if (mode === "commit")
             return clean;
@@ -75109,9 +75284,6 @@ async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
 
 
 
-
-
-const JSON_CONTENT_TYPE = "application/json";
 function checkSettings(settings) {
     let channel;
     let root = "";
@@ -75122,14 +75294,54 @@ function checkSettings(settings) {
     }
     catch (error) {
         if (error instanceof ids/* InvalidIdError */.PJ || error instanceof RangeError) {
-            throw new errors_PublishError("invalid-settings", error.message, { cause: error });
+            throw new errors/* PublishError */.S("invalid-settings", error.message, { cause: error });
         }
         throw error;
     }
     if (!settings.dryRun && settings.store === undefined) {
-        throw new errors_PublishError("invalid-settings", "No bucket is configured: set the bucket, endpoint and credentials, or run a dry run");
+        throw new errors/* PublishError */.S("invalid-settings", "No bucket is configured: set the bucket, endpoint and credentials, or run a dry run");
     }
     return { channel, root };
+}
+/** Validates the source, logs every problem and resolves the version. */
+async function readSource(settings, logger) {
+    const source = settings.source;
+    const result = await validateSkills({
+        repositoryRoot: source.repositoryRoot,
+        skillsPath: source.skillsPath,
+        mode: source.mode,
+        level: settings.validation,
+    });
+    for (const problem of result.problems) {
+        const line = (0,validation/* formatProblem */.Vw)(problem);
+        if (problem.severity === "error")
+            logger.error(line);
+        else
+            logger.warn(line);
+    }
+    const version = await resolveVersion(source.repositoryRoot, normalizeSkillsPath(source.skillsPath), source.mode, result.files);
+    logger.info(`Found ${result.skills.length} skills and ${result.files.length} files for version ${version.version}`);
+    return { ...result, ...version };
+}
+function manifestOf(checked, repository, commit) {
+    return buildManifest({
+        version: checked.version,
+        repository,
+        commit,
+        skills: checked.skills,
+        files: checked.files.map((file) => ({
+            path: file.path,
+            size: file.size,
+            sha256: file.sha256,
+            mode: file.mode === MODE_EXECUTABLE ? MODE_EXECUTABLE : MODE_REGULAR,
+            contentType: contentTypeOf(file.path),
+        })),
+    });
+}
+function checkSameContent(existing, manifest, version) {
+    if (sameContent(existing, manifest))
+        return;
+    throw new errors/* PublishError */.S("version-conflict", `Version ${version} is already published with different files than this commit has. A published version never changes: a rewritten commit must get a new sha (amend or re-commit it), so check that the repository and skills path are the ones that published it`);
 }
 /**
  * Publishes `settings.source` to `settings.channel`. Returns outcome
@@ -75139,24 +75351,7 @@ function checkSettings(settings) {
 async function publish(settings, logger) {
     const { channel, root } = checkSettings(settings);
     const source = settings.source;
-    const checked = await logger.group("validate", async () => {
-        const result = await validateSkills({
-            repositoryRoot: source.repositoryRoot,
-            skillsPath: source.skillsPath,
-            mode: source.mode,
-            level: settings.validation,
-        });
-        for (const problem of result.problems) {
-            const line = (0,validation/* formatProblem */.Vw)(problem);
-            if (problem.severity === "error")
-                logger.error(line);
-            else
-                logger.warn(line);
-        }
-        const version = await resolveVersion(source.repositoryRoot, normalizeSkillsPath(source.skillsPath), source.mode, result.files);
-        logger.info(`Found ${result.skills.length} skills and ${result.files.length} files for version ${version.version}`);
-        return { ...result, ...version };
-    });
+    const checked = await logger.group("validate", () => readSource(settings, logger));
     const { version, commit, files } = checked;
     const result = {
         outcome: "invalid",
@@ -75176,64 +75371,37 @@ async function publish(settings, logger) {
         notified: false,
     };
     if (hasErrors(checked.problems)) {
-        logger.error(`Validation found ${checked.problems.filter((p) => p.severity === "error").length} errors; nothing was written`);
+        const errors = checked.problems.filter((problem) => problem.severity === "error").length;
+        logger.error(`Validation found ${errors} errors; nothing was written`);
         result.notifySkipped = "validation failed";
         return result;
     }
-    const manifest = buildManifest({
-        version,
-        repository: source.repository,
-        commit,
-        skills: checked.skills,
-        files: files.map((file) => ({
-            path: file.path,
-            size: file.size,
-            sha256: file.sha256,
-            mode: file.mode === MODE_EXECUTABLE ? MODE_EXECUTABLE : MODE_REGULAR,
-            contentType: contentTypeOf(file.path),
-        })),
-    });
+    const manifest = manifestOf(checked, source.repository, commit);
     const serialized = await serializeManifest(manifest);
     const store = settings.store === undefined ? undefined : new store_S3Store(settings.store, { logger });
     try {
-        const { state, plan, renamed } = await logger.group("plan", async () => {
-            const state = store === undefined
-                ? { head: undefined, base: null, existing: undefined }
-                : await readBucketState(store, root, channel, version, logger);
-            if (store === undefined)
-                logger.warn("No bucket configured: planning against no base");
-            const plan = planVersion(files, state.base);
-            const renamed = findRenamed(plan, state.base);
-            logPlan(plan, renamed, logger);
-            return { state, plan, renamed };
-        });
-        Object.assign(result, countsOf(plan, renamed));
+        const { state, plan, renamed } = await logger.group("plan", () => planPublish(store, root, channel, version, files, logger));
+        Object.assign(result, plannedCounts(plan, renamed));
         if (state.existing !== undefined) {
             checkSameContent(state.existing.manifest, manifest, version);
             logger.info(`Version ${version} is already published with the same files; only the head and the notification are written`);
         }
         if (settings.dryRun || store === undefined) {
             result.outcome = "planned";
-            result.base = plan.base;
-            result.bytesUploaded = plan.upload
-                .filter((file) => !renamed.has(file.path))
-                .reduce((sum, file) => sum + file.size, 0);
             result.manifestSha256 = state.existing?.sha256 ?? serialized.sha256;
             result.notifySkipped = "dry run";
             logger.info("Dry run: nothing was written and no notification was sent");
             return result;
         }
         let manifestSha256;
-        let base;
         if (state.existing !== undefined) {
             result.outcome = "republished";
-            Object.assign(result, { uploaded: 0, copied: 0, removed: 0 });
+            Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
             manifestSha256 = state.existing.sha256;
-            // Nothing was planned; a re-run on the same channel keeps the head's base.
-            base = state.head?.version === version ? state.head.base : null;
+            // Nothing was planned, so a re-run on the same channel keeps the head's base.
+            result.base = state.head?.version === version ? state.head.base : null;
         }
         else {
-            const byPath = new Map(files.map((file) => [file.path, file]));
             const counts = await logger.group("upload", () => writeObjects({
                 store,
                 root,
@@ -75241,65 +75409,52 @@ async function publish(settings, logger) {
                 commit,
                 plan,
                 renamed,
-                files: byPath,
+                files: new Map(files.map((file) => [file.path, file])),
                 concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
             }, logger));
-            result.uploaded = counts.uploaded;
-            result.copied = counts.copied;
-            result.bytesUploaded += counts.bytesUploaded;
             logger.info(`Uploaded ${counts.uploaded} files and copied ${counts.copied}`, {
                 bytes: counts.bytesUploaded,
             });
-            manifestSha256 = serialized.sha256;
-            base = plan.base;
+            Object.assign(result, counts);
             result.outcome = "published";
+            manifestSha256 = serialized.sha256;
         }
-        result.base = base;
         result.manifestSha256 = manifestSha256;
         const head = await logger.group("manifest", async () => {
             if (state.existing === undefined) {
-                await store.put(result.manifestKey, new TextEncoder().encode(serialized.text), {
-                    contentType: JSON_CONTENT_TYPE,
-                    metadata: { sha256: serialized.sha256 },
-                });
-                result.bytesUploaded += Buffer.byteLength(serialized.text);
-                logger.info(`Wrote ${result.manifestKey}`, { sha256: serialized.sha256 });
+                result.bytesUploaded += await writeManifest(store, result.manifestKey, serialized, logger);
             }
-            const head = buildHead(settings, channel, result.manifestKey, manifestSha256, base, manifest);
-            const headText = toStoredJson(head);
-            await store.put((0,keys/* headKey */.Qo)(root, channel), new TextEncoder().encode(headText), {
-                contentType: JSON_CONTENT_TYPE,
-                metadata: {},
-            });
-            result.bytesUploaded += Buffer.byteLength(headText);
-            logger.info(`Wrote ${(0,keys/* headKey */.Qo)(root, channel)}: channel ${channel} is at ${version}`);
-            return head;
+            const written = await writeHead(store, {
+                root,
+                channel,
+                // A republished version keeps the commit its stored manifest records.
+                manifest: state.existing?.manifest ?? manifest,
+                manifestKey: result.manifestKey,
+                manifestSha256,
+                base: result.base,
+                run: source.run,
+            }, logger);
+            result.bytesUploaded += written.bytes;
+            return written.head;
         });
         if (settings.notify === undefined) {
             result.notifySkipped = "no webhook URL configured";
             logger.info("No webhook URL configured: the Worker was not notified");
             return result;
         }
-        const notify = settings.notify;
-        await logger
-            .group("notify", () => sendNotification(notify, {
+        const data = {
             version,
             channel,
             manifestKey: result.manifestKey,
             manifestSha256,
-            base,
+            base: result.base,
             repository: source.repository,
             ref: source.ref,
             commit: head.commit,
             run: head.run,
             publishedAt: head.publishedAt,
-        }, logger))
-            .catch((error) => {
-            if (error instanceof errors_PublishError) {
-                throw new errors_PublishError(error.code, `Version ${version} is published and channel ${channel} points to it, but the Worker was not notified: ${error.message}`, { cause: error });
-            }
-            throw error;
-        });
+        };
+        await logger.group("notify", () => notifyPublished(settings.notify, data, logger));
         result.notified = true;
         return result;
     }
@@ -75307,55 +75462,18 @@ async function publish(settings, logger) {
         store?.destroy();
     }
 }
-function checkSameContent(existing, manifest, version) {
-    if (sameContent(existing, manifest))
+/** Sends the notification; a failure says the version is published all the same. */
+async function notifyPublished(settings, data, logger) {
+    if (settings === undefined)
         return;
-    throw new errors_PublishError("version-conflict", `Version ${version} is already published with different files than this commit has. A published version never changes: a rewritten commit must get a new sha (amend or re-commit it), so check that the repository and skills path are the ones that published it`);
-}
-function buildHead(settings, channel, key, manifestSha256, base, manifest) {
-    return headSchema.parse({
-        schema: 1,
-        channel,
-        version: manifest.version,
-        manifestKey: key,
-        manifestSha256,
-        base,
-        commit: { sha: manifest.commit.sha, timestamp: manifest.commit.timestamp },
-        run: settings.source.run,
-        publishedAt: new Date().toISOString(),
-    });
-}
-/** The planned counts; a run replaces uploaded and copied with what it did. */
-function countsOf(plan, renamed) {
-    return {
-        base: plan.base,
-        uploaded: plan.upload.length - renamed.size,
-        copied: plan.copy.length + renamed.size,
-        removed: plan.remove.length,
-        skillChanges: plan.skills,
-        changedSkills: plan.skills.filter((skill) => skill.status !== "unchanged").map((s) => s.name),
-    };
-}
-function logPlan(plan, renamed, logger) {
-    logger.info(`Plan against ${plan.base ?? "no base"}: upload ${plan.upload.length - renamed.size}, copy ${plan.copy.length + renamed.size}, remove ${plan.remove.length}`);
-    for (const skill of plan.skills) {
-        logger.info(`${skill.name}: ${skill.status}`, {
-            files: skill.files,
-            bytes: skill.bytes,
-            uploadBytes: skill.uploadBytes,
-        });
+    try {
+        await sendNotification(settings, data, logger);
     }
-    for (const file of plan.upload) {
-        const source = renamed.get(file.path);
-        if (source === undefined)
-            logger.debug(`upload ${file.path}`, { bytes: file.size });
-        else
-            logger.debug(`copy ${file.path} from ${source}`);
+    catch (error) {
+        if (!(error instanceof errors/* PublishError */.S))
+            throw error;
+        throw new errors/* PublishError */.S(error.code, `Version ${data.version} is published and channel ${data.channel} points to it, but the Worker was not notified: ${error.message}`, { cause: error });
     }
-    for (const file of plan.copy)
-        logger.debug(`copy ${file.path}`);
-    for (const path of plan.remove)
-        logger.debug(`remove ${path}`);
 }
 
 

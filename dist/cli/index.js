@@ -33668,7 +33668,7 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1672);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5388);
 /** The r2-skills command: see `r2-skills --help`. */
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2), process.env, process.cwd());
@@ -33678,7 +33678,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1672:
+/***/ 5388:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -44534,80 +44534,6 @@ function contentTypeOf(path) {
     return BY_EXTENSION[name.slice(dot + 1).toLowerCase()] ?? DEFAULT_CONTENT_TYPE;
 }
 
-;// CONCATENATED MODULE: ./core/plan.ts
-/**
- * The upload plan: which files of a new version travel from the runner,
- * which are copied server side from the base version, and which are gone.
- * Decided by content (sha256 and mode), never by git's diff, so first
- * pushes, force pushes, shallow clones and re-runs all plan correctly.
- */
-function skillOf(path) {
-    const slash = path.indexOf("/");
-    return slash === -1 ? path : path.slice(0, slash);
-}
-/** Plans a new version of `files` against the base manifest, if any. */
-function planVersion(files, base) {
-    const baseFiles = new Map((base?.files ?? []).map((file) => [file.path, file]));
-    const upload = [];
-    const copy = [];
-    for (const file of files) {
-        const previous = baseFiles.get(file.path);
-        if (previous !== undefined && previous.sha256 === file.sha256 && previous.mode === file.mode) {
-            copy.push(file);
-        }
-        else {
-            upload.push(file);
-        }
-    }
-    const current = new Set(files.map((file) => file.path));
-    const remove = [...baseFiles.keys()].filter((path) => !current.has(path)).sort();
-    const skills = new Map();
-    const entry = (name) => {
-        let change = skills.get(name);
-        if (change === undefined) {
-            change = { name, status: "unchanged", files: 0, bytes: 0, uploadBytes: 0 };
-            skills.set(name, change);
-        }
-        return change;
-    };
-    const baseSkills = new Set((base?.skills ?? []).map((skill) => skill.name));
-    for (const file of copy) {
-        const change = entry(skillOf(file.path));
-        change.files += 1;
-        change.bytes += file.size;
-    }
-    for (const file of upload) {
-        const change = entry(skillOf(file.path));
-        change.files += 1;
-        change.bytes += file.size;
-        change.uploadBytes += file.size;
-        change.status = "changed";
-    }
-    for (const path of remove) {
-        const name = skillOf(path);
-        if (current.has(path))
-            continue;
-        const change = skills.get(name);
-        if (change !== undefined)
-            change.status = "changed";
-    }
-    for (const change of skills.values()) {
-        if (!baseSkills.has(change.name))
-            change.status = "added";
-    }
-    for (const name of baseSkills) {
-        if (!skills.has(name))
-            skills.set(name, { name, status: "removed", files: 0, bytes: 0, uploadBytes: 0 });
-    }
-    return {
-        base: base?.version ?? null,
-        upload,
-        copy,
-        remove,
-        skills: [...skills.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-    };
-}
-
 // EXTERNAL MODULE: ../../../work/main/node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8905);
 ;// CONCATENATED MODULE: ./core/frontmatter.ts
@@ -44987,6 +44913,120 @@ function formatProblem(problem) {
     return `${where}: ${problem.severity}: ${problem.message}`;
 }
 
+;// CONCATENATED MODULE: ./publisher/finalize.ts
+/**
+ * The last writes of a publish: the manifest, which makes the version
+ * complete, and then the channel's head, which makes it the channel's base
+ * for the next publish.
+ */
+
+
+
+const JSON_CONTENT_TYPE = "application/json";
+/** Writes the manifest; returns the bytes sent. */
+async function writeManifest(store, key, serialized, logger) {
+    const bytes = new TextEncoder().encode(serialized.text);
+    await store.put(key, bytes, {
+        contentType: JSON_CONTENT_TYPE,
+        metadata: { sha256: serialized.sha256 },
+    });
+    logger.info(`Wrote ${key}`, { sha256: serialized.sha256 });
+    return bytes.byteLength;
+}
+/** Writes the channel's head; returns it and the bytes sent. */
+async function writeHead(store, input, logger) {
+    const head = headSchema.parse({
+        schema: 1,
+        channel: input.channel,
+        version: input.manifest.version,
+        manifestKey: input.manifestKey,
+        manifestSha256: input.manifestSha256,
+        base: input.base,
+        commit: { sha: input.manifest.commit.sha, timestamp: input.manifest.commit.timestamp },
+        run: input.run,
+        publishedAt: new Date().toISOString(),
+    });
+    const key = headKey(input.root, input.channel);
+    const bytes = new TextEncoder().encode(toStoredJson(head));
+    await store.put(key, bytes, { contentType: JSON_CONTENT_TYPE, metadata: {} });
+    logger.info(`Wrote ${key}: channel ${input.channel} is at ${head.version}`);
+    return { head, bytes: bytes.byteLength };
+}
+
+;// CONCATENATED MODULE: ./core/plan.ts
+/**
+ * The upload plan: which files of a new version travel from the runner,
+ * which are copied server side from the base version, and which are gone.
+ * Decided by content (sha256 and mode), never by git's diff, so first
+ * pushes, force pushes, shallow clones and re-runs all plan correctly.
+ */
+function skillOf(path) {
+    const slash = path.indexOf("/");
+    return slash === -1 ? path : path.slice(0, slash);
+}
+/** Plans a new version of `files` against the base manifest, if any. */
+function planVersion(files, base) {
+    const baseFiles = new Map((base?.files ?? []).map((file) => [file.path, file]));
+    const upload = [];
+    const copy = [];
+    for (const file of files) {
+        const previous = baseFiles.get(file.path);
+        if (previous !== undefined && previous.sha256 === file.sha256 && previous.mode === file.mode) {
+            copy.push(file);
+        }
+        else {
+            upload.push(file);
+        }
+    }
+    const current = new Set(files.map((file) => file.path));
+    const remove = [...baseFiles.keys()].filter((path) => !current.has(path)).sort();
+    const skills = new Map();
+    const entry = (name) => {
+        let change = skills.get(name);
+        if (change === undefined) {
+            change = { name, status: "unchanged", files: 0, bytes: 0, uploadBytes: 0 };
+            skills.set(name, change);
+        }
+        return change;
+    };
+    const baseSkills = new Set((base?.skills ?? []).map((skill) => skill.name));
+    for (const file of copy) {
+        const change = entry(skillOf(file.path));
+        change.files += 1;
+        change.bytes += file.size;
+    }
+    for (const file of upload) {
+        const change = entry(skillOf(file.path));
+        change.files += 1;
+        change.bytes += file.size;
+        change.uploadBytes += file.size;
+        change.status = "changed";
+    }
+    for (const path of remove) {
+        const name = skillOf(path);
+        if (current.has(path))
+            continue;
+        const change = skills.get(name);
+        if (change !== undefined)
+            change.status = "changed";
+    }
+    for (const change of skills.values()) {
+        if (!baseSkills.has(change.name))
+            change.status = "added";
+    }
+    for (const name of baseSkills) {
+        if (!skills.has(name))
+            skills.set(name, { name, status: "removed", files: 0, bytes: 0, uploadBytes: 0 });
+    }
+    return {
+        base: base?.version ?? null,
+        upload,
+        copy,
+        remove,
+        skills: [...skills.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    };
+}
+
 ;// CONCATENATED MODULE: ./publisher/base.ts
 /**
  * Reads what the bucket already holds for a publish: the channel's head, the
@@ -45115,19 +45155,22 @@ function metadataBytes(metadata) {
 
 
 /**
- * Finds planned uploads whose bytes and mode the base already has under
- * another path (a renamed or duplicated file), so they are copied instead.
+ * Finds planned uploads whose bytes, mode and content type the base already
+ * has under another path (a renamed or duplicated file), so they are copied
+ * instead. The content type must match because a copy keeps the source's.
  * Returns the source path by new path.
  */
 function findRenamed(plan, base) {
     const renamed = new Map();
     if (base === null)
         return renamed;
+    const contentKey = (sha256, mode, contentType) => `${sha256}:${mode}:${contentType}`;
     const byContent = new Map();
-    for (const file of base.files)
-        byContent.set(`${file.sha256}:${file.mode}`, file.path);
+    for (const file of base.files) {
+        byContent.set(contentKey(file.sha256, file.mode, file.contentType), file.path);
+    }
     for (const file of plan.upload) {
-        const source = byContent.get(`${file.sha256}:${file.mode}`);
+        const source = byContent.get(contentKey(file.sha256, file.mode, contentTypeOf(file.path)));
         if (source !== undefined)
             renamed.set(file.path, source);
     }
@@ -45209,6 +45252,68 @@ async function writeObjects(input, logger) {
     return counts;
 }
 
+;// CONCATENATED MODULE: ./publisher/planning.ts
+/**
+ * The plan phase: read what the bucket has for the channel and the version
+ * (read-only, so dry runs use it too), plan the new version against the
+ * head's manifest by content, and report the plan.
+ */
+
+
+
+/** Plans `files` against the channel's head; without a store, against no base. */
+async function planPublish(store, root, channel, version, files, logger) {
+    let state;
+    if (store === undefined) {
+        logger.warn("No bucket configured: planning against no base");
+        state = { head: undefined, base: null, existing: undefined };
+    }
+    else {
+        state = await readBucketState(store, root, channel, version, logger);
+    }
+    const plan = planVersion(files, state.base);
+    const renamed = findRenamed(plan, state.base);
+    logPlan(plan, renamed, logger);
+    return { state, plan, renamed };
+}
+/** Returns the planned counts; a run replaces uploaded and copied with what it did. */
+function plannedCounts(plan, renamed) {
+    const uploads = plan.upload.filter((file) => !renamed.has(file.path));
+    return {
+        base: plan.base,
+        uploaded: uploads.length,
+        copied: plan.copy.length + renamed.size,
+        removed: plan.remove.length,
+        bytesUploaded: uploads.reduce((sum, file) => sum + file.size, 0),
+        skillChanges: plan.skills,
+        changedSkills: plan.skills
+            .filter((skill) => skill.status !== "unchanged")
+            .map((skill) => skill.name),
+    };
+}
+function logPlan(plan, renamed, logger) {
+    const counts = plannedCounts(plan, renamed);
+    logger.info(`Plan against ${plan.base ?? "no base"}: upload ${counts.uploaded}, copy ${counts.copied}, remove ${counts.removed}`);
+    for (const skill of plan.skills) {
+        logger.info(`${skill.name}: ${skill.status}`, {
+            files: skill.files,
+            bytes: skill.bytes,
+            uploadBytes: skill.uploadBytes,
+        });
+    }
+    for (const file of plan.upload) {
+        const source = renamed.get(file.path);
+        if (source === undefined)
+            logger.debug(`upload ${file.path}`, { bytes: file.size });
+        else
+            logger.debug(`copy ${file.path} from ${source}`);
+    }
+    for (const file of plan.copy)
+        logger.debug(`copy ${file.path}`);
+    for (const path of plan.remove)
+        logger.debug(`remove ${path}`);
+}
+
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
 ;// CONCATENATED MODULE: ./publisher/git.ts
@@ -45223,11 +45328,18 @@ const MAX_OUTPUT_BYTES = 512 * 1024 * 1024;
 function gitEnv() {
     return { ...process.env, GIT_LITERAL_PATHSPECS: "1", GIT_OPTIONAL_LOCKS: "0" };
 }
+function missingGit(cause) {
+    return new PublishError("git", "git was not found on PATH: install git, or add its folder to PATH", { cause });
+}
 /** Runs git in `root` and returns its standard output; throws `PublishError` on failure. */
 function runGit(root, args) {
     return new Promise((resolve, reject) => {
         (0,external_node_child_process_.execFile)("git", args, { cwd: root, env: gitEnv(), encoding: "buffer", maxBuffer: MAX_OUTPUT_BYTES }, (error, stdout, stderr) => {
             if (error) {
+                if (error.code === "ENOENT") {
+                    reject(missingGit(error));
+                    return;
+                }
                 const detail = stderr.toString("utf8").trim() || error.message;
                 reject(new PublishError("git", `git ${args[0] ?? ""} failed in ${root}: ${detail}`, {
                     cause: error,
@@ -45403,7 +45515,14 @@ function readBlobs(root, oids, onBlob) {
         child.stderr.on("data", (chunk) => {
             stderr += chunk.toString("utf8");
         });
-        child.on("error", (error) => reject(new PublishError("git", `git cat-file failed: ${error.message}`, { cause: error })));
+        child.on("error", (error) => {
+            reject(error.code === "ENOENT"
+                ? missingGit(error)
+                : new PublishError("git", `git cat-file failed: ${error.message}`, { cause: error }));
+        });
+        // A process that failed to start or died early closes its input: the
+        // error or exit code above reports why.
+        child.stdin.on("error", () => { });
         child.on("close", (code) => {
             if (failure !== undefined)
                 reject(failure);
@@ -45879,9 +45998,6 @@ async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
 
 
 
-
-
-const JSON_CONTENT_TYPE = "application/json";
 function checkSettings(settings) {
     let channel;
     let root = "";
@@ -45901,6 +46017,46 @@ function checkSettings(settings) {
     }
     return { channel, root };
 }
+/** Validates the source, logs every problem and resolves the version. */
+async function readSource(settings, logger) {
+    const source = settings.source;
+    const result = await validateSkills({
+        repositoryRoot: source.repositoryRoot,
+        skillsPath: source.skillsPath,
+        mode: source.mode,
+        level: settings.validation,
+    });
+    for (const problem of result.problems) {
+        const line = formatProblem(problem);
+        if (problem.severity === "error")
+            logger.error(line);
+        else
+            logger.warn(line);
+    }
+    const version = await resolveVersion(source.repositoryRoot, validate_normalizeSkillsPath(source.skillsPath), source.mode, result.files);
+    logger.info(`Found ${result.skills.length} skills and ${result.files.length} files for version ${version.version}`);
+    return { ...result, ...version };
+}
+function manifestOf(checked, repository, commit) {
+    return buildManifest({
+        version: checked.version,
+        repository,
+        commit,
+        skills: checked.skills,
+        files: checked.files.map((file) => ({
+            path: file.path,
+            size: file.size,
+            sha256: file.sha256,
+            mode: file.mode === MODE_EXECUTABLE ? MODE_EXECUTABLE : MODE_REGULAR,
+            contentType: contentTypeOf(file.path),
+        })),
+    });
+}
+function checkSameContent(existing, manifest, version) {
+    if (sameContent(existing, manifest))
+        return;
+    throw new PublishError("version-conflict", `Version ${version} is already published with different files than this commit has. A published version never changes: a rewritten commit must get a new sha (amend or re-commit it), so check that the repository and skills path are the ones that published it`);
+}
 /**
  * Publishes `settings.source` to `settings.channel`. Returns outcome
  * `invalid` with the problems when validation fails; throws `PublishError`
@@ -45909,24 +46065,7 @@ function checkSettings(settings) {
 async function publish(settings, logger) {
     const { channel, root } = checkSettings(settings);
     const source = settings.source;
-    const checked = await logger.group("validate", async () => {
-        const result = await validateSkills({
-            repositoryRoot: source.repositoryRoot,
-            skillsPath: source.skillsPath,
-            mode: source.mode,
-            level: settings.validation,
-        });
-        for (const problem of result.problems) {
-            const line = formatProblem(problem);
-            if (problem.severity === "error")
-                logger.error(line);
-            else
-                logger.warn(line);
-        }
-        const version = await resolveVersion(source.repositoryRoot, validate_normalizeSkillsPath(source.skillsPath), source.mode, result.files);
-        logger.info(`Found ${result.skills.length} skills and ${result.files.length} files for version ${version.version}`);
-        return { ...result, ...version };
-    });
+    const checked = await logger.group("validate", () => readSource(settings, logger));
     const { version, commit, files } = checked;
     const result = {
         outcome: "invalid",
@@ -45946,64 +46085,37 @@ async function publish(settings, logger) {
         notified: false,
     };
     if (hasErrors(checked.problems)) {
-        logger.error(`Validation found ${checked.problems.filter((p) => p.severity === "error").length} errors; nothing was written`);
+        const errors = checked.problems.filter((problem) => problem.severity === "error").length;
+        logger.error(`Validation found ${errors} errors; nothing was written`);
         result.notifySkipped = "validation failed";
         return result;
     }
-    const manifest = buildManifest({
-        version,
-        repository: source.repository,
-        commit,
-        skills: checked.skills,
-        files: files.map((file) => ({
-            path: file.path,
-            size: file.size,
-            sha256: file.sha256,
-            mode: file.mode === MODE_EXECUTABLE ? MODE_EXECUTABLE : MODE_REGULAR,
-            contentType: contentTypeOf(file.path),
-        })),
-    });
+    const manifest = manifestOf(checked, source.repository, commit);
     const serialized = await serializeManifest(manifest);
     const store = settings.store === undefined ? undefined : new S3Store(settings.store, { logger });
     try {
-        const { state, plan, renamed } = await logger.group("plan", async () => {
-            const state = store === undefined
-                ? { head: undefined, base: null, existing: undefined }
-                : await readBucketState(store, root, channel, version, logger);
-            if (store === undefined)
-                logger.warn("No bucket configured: planning against no base");
-            const plan = planVersion(files, state.base);
-            const renamed = findRenamed(plan, state.base);
-            logPlan(plan, renamed, logger);
-            return { state, plan, renamed };
-        });
-        Object.assign(result, countsOf(plan, renamed));
+        const { state, plan, renamed } = await logger.group("plan", () => planPublish(store, root, channel, version, files, logger));
+        Object.assign(result, plannedCounts(plan, renamed));
         if (state.existing !== undefined) {
             checkSameContent(state.existing.manifest, manifest, version);
             logger.info(`Version ${version} is already published with the same files; only the head and the notification are written`);
         }
         if (settings.dryRun || store === undefined) {
             result.outcome = "planned";
-            result.base = plan.base;
-            result.bytesUploaded = plan.upload
-                .filter((file) => !renamed.has(file.path))
-                .reduce((sum, file) => sum + file.size, 0);
             result.manifestSha256 = state.existing?.sha256 ?? serialized.sha256;
             result.notifySkipped = "dry run";
             logger.info("Dry run: nothing was written and no notification was sent");
             return result;
         }
         let manifestSha256;
-        let base;
         if (state.existing !== undefined) {
             result.outcome = "republished";
-            Object.assign(result, { uploaded: 0, copied: 0, removed: 0 });
+            Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
             manifestSha256 = state.existing.sha256;
-            // Nothing was planned; a re-run on the same channel keeps the head's base.
-            base = state.head?.version === version ? state.head.base : null;
+            // Nothing was planned, so a re-run on the same channel keeps the head's base.
+            result.base = state.head?.version === version ? state.head.base : null;
         }
         else {
-            const byPath = new Map(files.map((file) => [file.path, file]));
             const counts = await logger.group("upload", () => writeObjects({
                 store,
                 root,
@@ -46011,65 +46123,52 @@ async function publish(settings, logger) {
                 commit,
                 plan,
                 renamed,
-                files: byPath,
+                files: new Map(files.map((file) => [file.path, file])),
                 concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
             }, logger));
-            result.uploaded = counts.uploaded;
-            result.copied = counts.copied;
-            result.bytesUploaded += counts.bytesUploaded;
             logger.info(`Uploaded ${counts.uploaded} files and copied ${counts.copied}`, {
                 bytes: counts.bytesUploaded,
             });
-            manifestSha256 = serialized.sha256;
-            base = plan.base;
+            Object.assign(result, counts);
             result.outcome = "published";
+            manifestSha256 = serialized.sha256;
         }
-        result.base = base;
         result.manifestSha256 = manifestSha256;
         const head = await logger.group("manifest", async () => {
             if (state.existing === undefined) {
-                await store.put(result.manifestKey, new TextEncoder().encode(serialized.text), {
-                    contentType: JSON_CONTENT_TYPE,
-                    metadata: { sha256: serialized.sha256 },
-                });
-                result.bytesUploaded += Buffer.byteLength(serialized.text);
-                logger.info(`Wrote ${result.manifestKey}`, { sha256: serialized.sha256 });
+                result.bytesUploaded += await writeManifest(store, result.manifestKey, serialized, logger);
             }
-            const head = buildHead(settings, channel, result.manifestKey, manifestSha256, base, manifest);
-            const headText = toStoredJson(head);
-            await store.put(headKey(root, channel), new TextEncoder().encode(headText), {
-                contentType: JSON_CONTENT_TYPE,
-                metadata: {},
-            });
-            result.bytesUploaded += Buffer.byteLength(headText);
-            logger.info(`Wrote ${headKey(root, channel)}: channel ${channel} is at ${version}`);
-            return head;
+            const written = await writeHead(store, {
+                root,
+                channel,
+                // A republished version keeps the commit its stored manifest records.
+                manifest: state.existing?.manifest ?? manifest,
+                manifestKey: result.manifestKey,
+                manifestSha256,
+                base: result.base,
+                run: source.run,
+            }, logger);
+            result.bytesUploaded += written.bytes;
+            return written.head;
         });
         if (settings.notify === undefined) {
             result.notifySkipped = "no webhook URL configured";
             logger.info("No webhook URL configured: the Worker was not notified");
             return result;
         }
-        const notify = settings.notify;
-        await logger
-            .group("notify", () => sendNotification(notify, {
+        const data = {
             version,
             channel,
             manifestKey: result.manifestKey,
             manifestSha256,
-            base,
+            base: result.base,
             repository: source.repository,
             ref: source.ref,
             commit: head.commit,
             run: head.run,
             publishedAt: head.publishedAt,
-        }, logger))
-            .catch((error) => {
-            if (error instanceof PublishError) {
-                throw new PublishError(error.code, `Version ${version} is published and channel ${channel} points to it, but the Worker was not notified: ${error.message}`, { cause: error });
-            }
-            throw error;
-        });
+        };
+        await logger.group("notify", () => notifyPublished(settings.notify, data, logger));
         result.notified = true;
         return result;
     }
@@ -46077,67 +46176,22 @@ async function publish(settings, logger) {
         store?.destroy();
     }
 }
-function checkSameContent(existing, manifest, version) {
-    if (sameContent(existing, manifest))
+/** Sends the notification; a failure says the version is published all the same. */
+async function notifyPublished(settings, data, logger) {
+    if (settings === undefined)
         return;
-    throw new PublishError("version-conflict", `Version ${version} is already published with different files than this commit has. A published version never changes: a rewritten commit must get a new sha (amend or re-commit it), so check that the repository and skills path are the ones that published it`);
-}
-function buildHead(settings, channel, key, manifestSha256, base, manifest) {
-    return headSchema.parse({
-        schema: 1,
-        channel,
-        version: manifest.version,
-        manifestKey: key,
-        manifestSha256,
-        base,
-        commit: { sha: manifest.commit.sha, timestamp: manifest.commit.timestamp },
-        run: settings.source.run,
-        publishedAt: new Date().toISOString(),
-    });
-}
-/** The planned counts; a run replaces uploaded and copied with what it did. */
-function countsOf(plan, renamed) {
-    return {
-        base: plan.base,
-        uploaded: plan.upload.length - renamed.size,
-        copied: plan.copy.length + renamed.size,
-        removed: plan.remove.length,
-        skillChanges: plan.skills,
-        changedSkills: plan.skills.filter((skill) => skill.status !== "unchanged").map((s) => s.name),
-    };
-}
-function logPlan(plan, renamed, logger) {
-    logger.info(`Plan against ${plan.base ?? "no base"}: upload ${plan.upload.length - renamed.size}, copy ${plan.copy.length + renamed.size}, remove ${plan.remove.length}`);
-    for (const skill of plan.skills) {
-        logger.info(`${skill.name}: ${skill.status}`, {
-            files: skill.files,
-            bytes: skill.bytes,
-            uploadBytes: skill.uploadBytes,
-        });
+    try {
+        await sendNotification(settings, data, logger);
     }
-    for (const file of plan.upload) {
-        const source = renamed.get(file.path);
-        if (source === undefined)
-            logger.debug(`upload ${file.path}`, { bytes: file.size });
-        else
-            logger.debug(`copy ${file.path} from ${source}`);
+    catch (error) {
+        if (!(error instanceof PublishError))
+            throw error;
+        throw new PublishError(error.code, `Version ${data.version} is published and channel ${data.channel} points to it, but the Worker was not notified: ${error.message}`, { cause: error });
     }
-    for (const file of plan.copy)
-        logger.debug(`copy ${file.path}`);
-    for (const path of plan.remove)
-        logger.debug(`remove ${path}`);
 }
 
-;// CONCATENATED MODULE: ./cli/render.ts
-/** The text form of a publish result on stdout. */
-
-const VERBS = {
-    published: "Published",
-    republished: "Published again (the version was already in the bucket)",
-    planned: "Dry run, nothing written. Planned",
-    invalid: "Invalid skills, nothing written. Version would be",
-};
-/** Formats a byte count with binary units, such as `1.5 KiB`. */
+;// CONCATENATED MODULE: ./core/format.ts
+/** Formats a byte count with binary units for people, such as `1.5 KiB`. */
 function formatBytes(bytes) {
     if (bytes < 1024)
         return `${bytes} B`;
@@ -46150,6 +46204,17 @@ function formatBytes(bytes) {
     }
     return `${value.toFixed(1)} ${units[unit]}`;
 }
+
+;// CONCATENATED MODULE: ./cli/render.ts
+/** The text form of a publish result on stdout. */
+
+
+const VERBS = {
+    published: "Published",
+    republished: "Published again (the version was already in the bucket)",
+    planned: "Dry run, nothing written. Planned",
+    invalid: "Invalid skills, nothing written. Version would be",
+};
 function resultText(result) {
     const lines = [
         `${VERBS[result.outcome]} ${result.version} on channel ${result.channel}`,
@@ -46320,7 +46385,7 @@ async function runValidate(command, logger) {
 ;// CONCATENATED MODULE: ./cli/worker-api.ts
 /**
  * A client of the Worker's management API (`/channels`, `/versions`), which
- * takes the admin token as a bearer token and answers errors as
+ * takes the admin token as a bearer token and returns errors as
  * `{"error": {"code", "message"}}`.
  */
 /** Timeout of one management request, in milliseconds. */
@@ -46340,7 +46405,7 @@ class WorkerApiError extends Error {
 /** Sends one request and returns the parsed JSON body of a 2xx response. */
 async function callWorker(worker, method, path, body) {
     const url = `${worker.url}${path}`;
-    const what = `${method} ${path}`;
+    const operation = `${method} ${path}`;
     const headers = {
         authorization: `Bearer ${worker.adminToken}`,
         accept: "application/json",
@@ -46358,7 +46423,7 @@ async function callWorker(worker, method, path, body) {
     }
     catch (error) {
         const reason = error instanceof Error ? worker_api_describeFetchError(error) : String(error);
-        throw new WorkerApiError("unreachable", undefined, `Failed to reach the Worker at ${worker.url} (${what}): ${reason}; check --worker-url or R2_SKILLS_WORKER_URL`, { cause: error });
+        throw new WorkerApiError("unreachable", undefined, `Failed to reach the Worker at ${worker.url} (${operation}): ${reason}; check --worker-url or R2_SKILLS_WORKER_URL`, { cause: error });
     }
     const text = await response.text();
     let json;
@@ -46370,16 +46435,16 @@ async function callWorker(worker, method, path, body) {
     }
     if (response.ok) {
         if (json === undefined) {
-            throw new WorkerApiError("invalid-response", response.status, `The Worker answered ${what} with ${response.status} but no JSON body; check that --worker-url points at the r2-skills Worker`);
+            throw new WorkerApiError("invalid-response", response.status, `The Worker answered ${operation} with ${response.status} but no JSON body; check that --worker-url points at the r2-skills Worker`);
         }
         return json;
     }
     const remote = errorOf(json);
     if (response.status === 401 || response.status === 403) {
-        throw new WorkerApiError(remote?.code ?? "unauthorized", response.status, `The Worker rejected the admin token for ${what} (${response.status}${remote ? `: ${remote.message}` : ""}); set R2_SKILLS_ADMIN_TOKEN to the Worker's ADMIN_TOKEN`);
+        throw new WorkerApiError(remote?.code ?? "unauthorized", response.status, `The Worker rejected the admin token for ${operation} (${response.status}${remote ? `: ${remote.message}` : ""}); set R2_SKILLS_ADMIN_TOKEN to the Worker's ADMIN_TOKEN`);
     }
     const detail = remote?.message ?? (text.slice(0, 200) || response.statusText);
-    throw new WorkerApiError(remote?.code ?? `http-${response.status}`, response.status, `The Worker answered ${what} with ${response.status}: ${detail}`);
+    throw new WorkerApiError(remote?.code ?? `http-${response.status}`, response.status, `The Worker answered ${operation} with ${response.status}: ${detail}`);
 }
 function worker_api_describeFetchError(error) {
     if (error.name === "TimeoutError")
@@ -46408,8 +46473,8 @@ function errorOf(json) {
 /**
  * `r2-skills status [channel]` and `r2-skills rollback <channel> <version>`:
  * read and change the Worker's channels through its management API. The
- * text form reads the fields it knows and skips the rest, so a Worker that
- * adds fields still prints; --json prints the Worker's answer as it is.
+ * text form prints the fields it recognizes and skips the rest, so a Worker that
+ * adds fields still prints; --json prints the Worker's response as it is.
  */
 
 function isFields(value) {
@@ -46625,13 +46690,13 @@ function input_checks_normalizeSkillsPath(value) {
     }
     return { value: trimmed };
 }
-/** The R2 S3 endpoint of an account, in a jurisdiction. */
+/** Returns the R2 S3 endpoint of an account in a jurisdiction. */
 function r2Endpoint(accountId, jurisdiction) {
     const zone = jurisdiction === "" || jurisdiction === "default" ? "" : `${jurisdiction}.`;
     return `https://${accountId}.${zone}r2.cloudflarestorage.com`;
 }
 /**
- * Whether requests put the bucket in the path (`endpoint/bucket/key`). Every
+ * Checks whether requests put the bucket in the path (`endpoint/bucket/key`). Every
  * endpoint but AWS S3's own accepts path-style requests, and local servers
  * and most self-hosted stores accept nothing else.
  */
@@ -46680,11 +46745,11 @@ class InputError extends Error {
     }
 }
 function invalid(inputs, naming, name, reason) {
-    const shown = SECRET_INPUTS.includes(name) ? "" : ` ${JSON.stringify(inputs[name])}`;
-    return new InputError(name, `Invalid ${naming.label(name)}${shown}: ${reason}; ${naming.howToSet(name)}`);
+    const shownValue = SECRET_INPUTS.includes(name) ? "" : ` ${JSON.stringify(inputs[name])}`;
+    return new InputError(name, `Invalid ${naming.label(name)}${shownValue}: ${reason}; ${naming.howToSet(name)}`);
 }
-function missing(naming, name, why) {
-    return new InputError(name, `Missing ${naming.label(name)}: ${why}; ${naming.howToSet(name)}`);
+function missing(naming, name, reason) {
+    return new InputError(name, `Missing ${naming.label(name)}: ${reason}; ${naming.howToSet(name)}`);
 }
 /**
  * Reads the store settings. When `required` is false and no credentials are
@@ -46943,7 +47008,7 @@ const FLAGS = {
         type: "string",
         env: ["R2_SKILLS_VALIDATION"],
         value: "LEVEL",
-        help: '"claude-code" (default) or "strict" (Agent Skills specification fields only)',
+        help: '"claude-code" (default), or "strict" for specification fields only',
         input: "validation",
     }),
     concurrency: flag({
@@ -46964,14 +47029,14 @@ const FLAGS = {
         name: "from-commit",
         type: "boolean",
         env: ["R2_SKILLS_FROM_COMMIT"],
-        help: "Publish the files of HEAD, as the Action does, instead of the working tree",
+        help: "Publish the files of HEAD, as the Action does, not the working tree",
     }),
     repository: flag({
         name: "repository",
         type: "string",
         env: ["R2_SKILLS_REPOSITORY"],
         value: "OWNER/NAME",
-        help: "Repository recorded in the manifest (default: from the origin remote on GitHub)",
+        help: "Repository recorded in the manifest (default: the GitHub origin remote)",
     }),
     ref: flag({
         name: "ref",
@@ -47096,6 +47161,8 @@ function isCommandName(value) {
 ;// CONCATENATED MODULE: ./cli/help.ts
 /** Help text, generated from the flag and command tables so it cannot drift from them. */
 
+/** Widest help line before the environment variables wrap, in columns. */
+const HELP_WIDTH = 100;
 function generalHelp() {
     const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
     const lines = [
@@ -47117,10 +47184,24 @@ function commandHelp(name) {
     const rows = spec.flags.map((key) => {
         const flag = FLAGS[key];
         const left = `--${flag.name}${"value" in flag ? ` ${flag.value}` : ""}`;
-        const env = flag.env.length > 0 ? ` [${flag.env.join(", ")}]` : "";
-        return { left, right: `${flag.help}${env}` };
+        const env = flag.env.length > 0 ? `[${flag.env.join(", ")}]` : "";
+        return { left, help: flag.help, env };
     });
     const width = Math.max(...rows.map((row) => row.left.length));
+    const lines = [];
+    for (const row of rows) {
+        const line = `  ${row.left.padEnd(width)}  ${row.help}`;
+        if (row.env === "") {
+            lines.push(line);
+        }
+        else if (line.length + 1 + row.env.length <= HELP_WIDTH) {
+            lines.push(`${line} ${row.env}`);
+        }
+        else {
+            // Too wide for one line: the variables go on the next, under the help.
+            lines.push(line, `  ${" ".repeat(width)}  ${row.env}`);
+        }
+    }
     return [
         `Usage: ${spec.usage}`,
         "",
@@ -47129,7 +47210,7 @@ function commandHelp(name) {
         ...spec.details,
         "",
         "Flags [environment variables]:",
-        ...rows.map((row) => `  ${row.left.padEnd(width)}  ${row.right}`),
+        ...lines,
         "",
     ].join("\n");
 }
@@ -47207,11 +47288,11 @@ function parseCommand(name, args, env, cwd, warnings) {
     const values = new Map();
     for (const key of keys) {
         const spec = FLAGS[key];
-        const given = parsed.values[spec.name];
-        if (given !== undefined) {
-            if (typeof given !== "string" && typeof given !== "boolean")
+        const flagValue = parsed.values[spec.name];
+        if (flagValue !== undefined) {
+            if (typeof flagValue !== "string" && typeof flagValue !== "boolean")
                 continue;
-            values.set(key, { value: given, source: `--${spec.name}` });
+            values.set(key, { value: flagValue, source: `--${spec.name}` });
             if ("secret" in spec && spec.secret === true) {
                 warnings.push(`--${spec.name} on the command line can be read from the process list and shell history; set ${spec.env[0]} instead`);
             }

@@ -290,4 +290,25 @@ describe("POST /webhooks/publish", () => {
     await deliver(app, await signedDelivery(body(second, "2026-01-03T00:00:00Z")));
     expect(await channelVersion(app, "production")).toBe(second.version);
   });
+
+  it("ends on the newest commit after concurrent deliveries", async () => {
+    const { app } = testApp();
+    const days = [3, 1, 5, 2, 4];
+    const versions = await Promise.all(
+      days.map((day) => putVersion(randomVersion(), { commitTime: `2026-01-0${day}T00:00:00Z` })),
+    );
+    const deliveries = await Promise.all(
+      versions.map((stored, index) =>
+        signedDelivery(
+          JSON.stringify(
+            notificationFor(stored, { commitTime: `2026-01-0${days[index]}T00:00:00Z` }),
+          ),
+        ),
+      ),
+    );
+    const responses = await Promise.all(deliveries.map((delivery) => deliver(app, delivery)));
+    for (const response of responses) expect(response.status).toBe(200);
+    const newest = versions[days.indexOf(5)];
+    expect(await channelVersion(app, "production")).toBe(newest?.version);
+  });
 });

@@ -19,7 +19,12 @@ import {
 } from "./context.ts";
 import { createActionLogger, debugSettings } from "./logger.ts";
 import { readRunnerSettings } from "./settings.ts";
-import { branchDeletedMarkdown, summaryMarkdown, writeSummary } from "./summary.ts";
+import {
+  branchDeletedMarkdown,
+  summaryMarkdown,
+  writeFailureSummary,
+  writeSummary,
+} from "./summary.ts";
 
 function annotate(problem: Problem): void {
   const properties: core.AnnotationProperties = { title: "Invalid skill", file: problem.file };
@@ -110,5 +115,7 @@ async function run(): Promise<void> {
 try {
   await run();
 } catch (error: unknown) {
-  core.setFailed(error instanceof Error ? error.message : String(error));
+  const message = error instanceof Error ? error.message : String(error);
+  core.setFailed(message);
+  await writeFailureSummary(message);
 }

@@ -90,8 +90,32 @@ export function branchDeletedMarkdown(ref: string): string {
   ].join("\n");
 }
 
+/** Builds the summary of a run that failed before it had a result. */
+export function failureMarkdown(message: string): string {
+  return ["## Skills publish failed", "", escapeMarkdown(message), ""].join("\n");
+}
+
+let summaryWritten = false;
+
 /** Appends Markdown to the job summary; does nothing outside a runner. */
 export async function writeSummary(markdown: string): Promise<void> {
   if ((process.env.GITHUB_STEP_SUMMARY ?? "") === "") return;
   await core.summary.addRaw(markdown, true).write();
+  summaryWritten = true;
+}
+
+/**
+ * Writes the failure summary unless the run already wrote one (invalid
+ * skills list their problems). A failure to write is logged, not thrown,
+ * because the run has failed already.
+ */
+export async function writeFailureSummary(message: string): Promise<void> {
+  if (summaryWritten) return;
+  try {
+    await writeSummary(failureMarkdown(message));
+  } catch (error: unknown) {
+    core.warning(
+      `Failed to write the job summary: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
 }

@@ -259,6 +259,7 @@ describe("action bundle", () => {
     expect(run.outputs.outcome).toBe("invalid");
     expect(run.summary).toContain("## Skills are invalid (nothing written)");
     expect(run.summary).toContain("### Validation problems: 2 errors, 0 warnings");
+    expect(run.summary).not.toContain("## Skills publish failed");
     expect(run.summary).toContain("skills/broken/SKILL.md:2: error: Invalid name");
     expect(await bucket.keys()).toEqual([]);
     expect(receiver.requests).toHaveLength(0);
@@ -283,6 +284,8 @@ describe("action bundle", () => {
     const run = await push({ concurrency: "lots" });
     expect(run.exitCode).toBe(1);
     expect(run.stdout).toContain('::error::Invalid input "concurrency" "lots"');
+    expect(run.summary).toContain("## Skills publish failed");
+    expect(run.summary).toContain('Invalid input "concurrency" "lots"');
     expect(await bucket.keys()).toEqual([]);
   });
 
@@ -296,6 +299,17 @@ describe("action bundle", () => {
     expect(run.stdout).toContain(
       `::warning::The checked-out HEAD ${head} is not the commit that triggered the run (${triggering})`,
     );
+  });
+
+  it("unreachable bucket fails", async () => {
+    const run = await push({ endpoint: "http://127.0.0.1:9" });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toMatch(
+      /^::error::.* in bucket "skills" failed: .*ECONNREFUSED 127\.0\.0\.1:9/m,
+    );
+    expect(run.outputs.outcome).toBeUndefined();
+    expect(run.summary).toContain("## Skills publish failed");
+    expect(receiver.requests).toHaveLength(0);
   });
 
   it("dry-run input writes nothing", async () => {

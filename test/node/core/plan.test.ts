@@ -4,11 +4,15 @@ import { type LocalFile, planVersion } from "../../../core/plan.ts";
 
 const sha = (c: string): string => c.repeat(64);
 
-function file(path: string, hash: string, mode = MODE_REGULAR): LocalFile {
+function file(
+  path: string,
+  hash: string,
+  mode: typeof MODE_REGULAR | typeof MODE_EXECUTABLE = MODE_REGULAR,
+): LocalFile & { mode: typeof MODE_REGULAR | typeof MODE_EXECUTABLE } {
   return { path, size: 10, sha256: sha(hash), mode };
 }
 
-function manifestOf(version: string, files: LocalFile[]) {
+function manifestOf(version: string, files: ReturnType<typeof file>[]) {
   const names = [...new Set(files.map((f) => f.path.split("/")[0] ?? ""))];
   return buildManifest({
     version,

@@ -1,8 +1,9 @@
 /**
  * `status` and `rollback` against a node:http server that responds like the
  * Worker's management API (`worker/management/routes.ts`): the same paths,
- * bearer token, bodies and `{"error": {"code", "message"}}` errors. The real
- * Worker runs in workerd, which these process-level tests do not start.
+ * bearer token, bodies and `{"error": {"code", "message"}}` errors. It
+ * records each request for exact checks and starts in milliseconds;
+ * `worker-e2e.test.ts` runs the same commands against the real Worker.
  */
 
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";

@@ -62295,7 +62295,9 @@ try {
     await run();
 }
 catch (error) {
-    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message);
+    await (0,_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .writeFailureSummary */ .KJ)(message);
 }
 
 __webpack_async_result__();
@@ -62758,10 +62760,11 @@ function readRunnerSettings(context, options) {
 __nccwpck_require__.d(__webpack_exports__, {
   rI: () => (/* binding */ branchDeletedMarkdown),
   eH: () => (/* binding */ summaryMarkdown),
+  KJ: () => (/* binding */ writeFailureSummary),
   Sy: () => (/* binding */ writeSummary)
 });
 
-// UNUSED EXPORTS: escapeMarkdown
+// UNUSED EXPORTS: escapeMarkdown, failureMarkdown
 
 // EXTERNAL MODULE: ../../../work/main/node_modules/@actions/core/lib/core.js + 20 modules
 var core = __nccwpck_require__(4724);
@@ -62855,11 +62858,32 @@ function branchDeletedMarkdown(ref) {
         "",
     ].join("\n");
 }
+/** Builds the summary of a run that failed before it had a result. */
+function failureMarkdown(message) {
+    return ["## Skills publish failed", "", escapeMarkdown(message), ""].join("\n");
+}
+let summaryWritten = false;
 /** Appends Markdown to the job summary; does nothing outside a runner. */
 async function writeSummary(markdown) {
     if ((process.env.GITHUB_STEP_SUMMARY ?? "") === "")
         return;
     await core/* summary */.z.addRaw(markdown, true).write();
+    summaryWritten = true;
+}
+/**
+ * Writes the failure summary unless the run already wrote one (invalid
+ * skills list their problems). A failure to write is logged, not thrown,
+ * because the run has failed already.
+ */
+async function writeFailureSummary(message) {
+    if (summaryWritten)
+        return;
+    try {
+        await writeSummary(failureMarkdown(message));
+    }
+    catch (error) {
+        core/* warning */.$e(`Failed to write the job summary: ${error instanceof Error ? error.message : String(error)}`);
+    }
 }
 
 

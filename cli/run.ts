@@ -41,10 +41,13 @@ export async function runCli(
   try {
     command = parseCommandLine(argv, env, cwd, warnings);
   } catch (error: unknown) {
-    if (!(error instanceof UsageError)) throw error;
     for (const warning of warnings) io.stderr(`warning: ${warning}\n`);
-    report(io, json, "usage", error.message);
-    return 2;
+    if (error instanceof UsageError) {
+      report(io, json, "usage", error.message);
+      return 2;
+    }
+    report(io, json, "internal", error instanceof Error ? error.message : String(error));
+    return 1;
   }
 
   if (command.name === "help") {

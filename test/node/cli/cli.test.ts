@@ -236,6 +236,18 @@ describe("cli publish", () => {
     expect(run.stdout).not.toContain(s3.secretAccessKey);
   });
 
+  it("verbose log hides secrets", async () => {
+    const run = await runCli(["publish", "--verbose", "--webhook-url", receiver.url], {
+      cwd: repo.root,
+      env: storeEnv({ R2_SKILLS_WEBHOOK_SECRET: WEBHOOK_SECRET }),
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).toContain("debug: Resolved settings");
+    expect(run.stderr).not.toContain(s3.secretAccessKey);
+    expect(run.stderr).not.toContain(WEBHOOK_SECRET.slice("whsec_".length));
+    expect(run.stdout).not.toContain(WEBHOOK_SECRET.slice("whsec_".length));
+  });
+
   it("unreachable bucket exits 1", async () => {
     const run = await runCli(["publish", "--json"], {
       cwd: repo.root,

@@ -7,6 +7,7 @@
 import { toStoredJson } from "../core/json.ts";
 import type { Logger } from "../core/logger.ts";
 import { PublishError } from "../publisher/errors.ts";
+import { type CliCommand, type Environment, UsageError } from "./command.ts";
 import { runNotify } from "./commands/notify.ts";
 import { runPublish } from "./commands/publish.ts";
 import type { CommandResult } from "./commands/result.ts";
@@ -14,7 +15,7 @@ import { runValidate } from "./commands/validate.ts";
 import { runRollback, runStatus } from "./commands/worker.ts";
 import { stderrLogger } from "./logger.ts";
 import { RepositoryError } from "./repository.ts";
-import { type CliCommand, type Environment, parseCommandLine, UsageError } from "./settings.ts";
+import { parseCommandLine } from "./settings.ts";
 import { WorkerApiError } from "./worker-api.ts";
 
 export interface CliIo {

@@ -4,7 +4,7 @@
  * `{"error": {"code", "message"}}`.
  */
 
-import type { WorkerSettings } from "./settings.ts";
+import type { WorkerSettings } from "./command.ts";
 
 /** Timeout of one management request, in milliseconds. */
 export const WORKER_TIMEOUT_MS = 30_000;

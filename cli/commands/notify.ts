@@ -2,7 +2,7 @@
 
 import type { Logger } from "../../core/logger.ts";
 import { notifyVersion } from "../../publisher/notify.ts";
-import type { CliCommand } from "../settings.ts";
+import type { CliCommand } from "../command.ts";
 import type { CommandResult } from "./result.ts";
 
 type NotifyCommand = Extract<CliCommand, { name: "notify" }>;

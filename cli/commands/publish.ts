@@ -3,9 +3,9 @@
 import type { Logger } from "../../core/logger.ts";
 import { publish } from "../../publisher/publish.ts";
 import type { PublishSettings } from "../../publisher/types.ts";
+import type { CliCommand } from "../command.ts";
 import { resultText } from "../render.ts";
 import { findRepository } from "../repository.ts";
-import type { CliCommand } from "../settings.ts";
 import type { CommandResult } from "./result.ts";
 
 type PublishCommand = Extract<CliCommand, { name: "publish" }>;

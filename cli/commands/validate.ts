@@ -3,8 +3,8 @@
 import type { Logger } from "../../core/logger.ts";
 import { formatProblem } from "../../core/validation.ts";
 import { hasErrors, validateSkills } from "../../publisher/validate.ts";
+import type { CliCommand } from "../command.ts";
 import { findRepository } from "../repository.ts";
-import type { CliCommand } from "../settings.ts";
 import type { CommandResult } from "./result.ts";
 
 type ValidateCommand = Extract<CliCommand, { name: "validate" }>;

@@ -6,7 +6,7 @@
  */
 
 import type { Logger } from "../../core/logger.ts";
-import type { CliCommand } from "../settings.ts";
+import type { CliCommand } from "../command.ts";
 import { callWorker } from "../worker-api.ts";
 import type { CommandResult } from "./result.ts";
 

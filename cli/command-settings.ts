@@ -192,8 +192,9 @@ function publishInputs(text: (key: FlagKey) => string): PublishInputs {
 }
 
 /**
- * Ignores AWS_REGION when the endpoint is R2's (set from the account id):
- * R2 signs with "auto", and a region left in a shell for AWS would break it.
+ * Ignores AWS_REGION when the endpoint is R2's (set from the account id),
+ * because R2 uses the region "auto" and a region left in a shell for AWS is
+ * meant for AWS. R2_SKILLS_REGION and --region still apply.
  */
 function dropAwsRegionForR2(values: FlagValues): void {
   if (values.get("region")?.source === "AWS_REGION" && !values.has("endpoint")) {
@@ -235,7 +236,7 @@ function workerSettings(values: FlagValues): WorkerSettings {
   return { url: url.value.replace(/\/+$/, ""), adminToken: token.value };
 }
 
-/** Longest `--reason` the Worker accepts, in characters. */
+/** Maximum length of `--reason` the Worker accepts, in characters. */
 export const MAX_REASON_LENGTH = 500;
 
 function rollbackReason(entry: FlagValue | undefined): string {

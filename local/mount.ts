@@ -4,7 +4,8 @@
  * - `s3fs`: mounts `<bucket>:/<prefix>versions/<version>` with s3fs-fuse, which
  *   reads `x-amz-meta-mode`, so scripts keep their executable bit.
  * - `copy`: downloads every file the manifest lists, checks its size and
- *   SHA-256, keeps its mode and makes the tree read-only.
+ *   SHA-256, keeps its mode and makes the tree read-only (for root, with a
+ *   read-only bind mount, since root ignores file modes).
  *
  * Both wait until the version's first SKILL.md is readable before returning.
  */
@@ -308,8 +309,10 @@ export async function removeTree(root: string): Promise<void> {
  * Downloads every file of the version into `target`, checking each file's
  * size and SHA-256 against the manifest. Files are written to a sibling
  * folder first and renamed into place, so `target` never shows half a version.
+ * The copy is read-only by file modes, and for root also by a read-only bind
+ * mount. Returns why that bind mount failed, or `undefined`.
  */
-export async function copyVersion(options: CopyOptions): Promise<void> {
+export async function copyVersion(options: CopyOptions): Promise<string | undefined> {
   const { manifest, target } = options;
   const staging = `${target}.partial-${process.pid}-${Date.now()}`;
   await mkdir(staging, { recursive: true });
@@ -348,4 +351,28 @@ export async function copyVersion(options: CopyOptions): Promise<void> {
   if (expected !== undefined && !(await isReadable(join(target, expected)))) {
     throw new Error(`The copy at ${target} does not show ${expected}`);
   }
+  return await bindReadOnly(target);
+}
+
+/**
+ * Makes `target` a read-only bind mount of itself when running as root,
+ * because file modes do not stop root from writing. Returns why it did not,
+ * or `undefined` when it did.
+ */
+async function bindReadOnly(target: string): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    await execFileAsync("mount", ["--bind", target, target], { timeout: 10_000 });
+  } catch (error: unknown) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    return `mount --bind failed (${stderr || String(error)}), so root can still write to the copy`;
+  }
+  try {
+    await execFileAsync("mount", ["-o", "remount,bind,ro", target], { timeout: 10_000 });
+  } catch (error: unknown) {
+    await unmount(target).catch(() => undefined);
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    return `remounting read-only failed (${stderr || String(error)}), so root can still write to the copy`;
+  }
+  return undefined;
 }

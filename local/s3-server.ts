@@ -1,15 +1,23 @@
 /**
  * The local bucket: s3rver on 127.0.0.1, keeping objects in a folder so
  * versions survive restarts. s3rver accepts one fixed key pair.
+ *
+ * s3rver runs in a child process. In the same process as the sandbox host,
+ * an s3fs mount would deadlock: starting a program that lives on the mount
+ * blocks Node's event loop until the kernel has read the program through
+ * s3fs, and s3fs waits for s3rver, which needs that event loop.
  */
 
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
-import type { AddressInfo } from "node:net";
-import S3rver from "s3rver";
+import { fileURLToPath } from "node:url";
 import { assertPortFree } from "./ports.ts";
 
 /** The only access key id and secret s3rver 3.x accepts. */
 export const S3RVER_CREDENTIAL = "S3RVER";
+
+/** How long s3rver may take to listen, in milliseconds. */
+const START_TIMEOUT_MS = 30_000;
 
 export interface LocalS3Options {
   /** Folder for the objects; created when missing. */
@@ -26,89 +34,68 @@ export interface LocalS3 {
   close(): Promise<void>;
 }
 
-interface ListedObject {
-  key: string;
-}
-
-interface ListResult {
-  objects: ListedObject[];
-  commonPrefixes: string[];
-  isTruncated: boolean;
-}
-
-interface ListOptions {
-  delimiter?: string;
-  startAfter?: string;
-  prefix?: string;
-  maxKeys?: number;
-}
-
-type ListObjects = (bucket: string, options: ListOptions) => Promise<ListResult>;
-
-/**
- * Replaces the store's delimiter listing. s3rver 3.7 skips folders below a
- * common prefix while it walks, so a prefix whose keys all sit two or more
- * levels deeper (`references/http/errors.md` with nothing directly in
- * `references/`) is missing from `CommonPrefixes`, and s3fs does not show
- * that folder. This lists every key under the prefix and groups them itself.
- */
-function fixDelimiterListing(server: S3rver): void {
-  const store: unknown = Reflect.get(server, "store");
-  const original: unknown =
-    typeof store === "object" && store !== null ? Reflect.get(store, "listObjects") : undefined;
-  if (typeof original !== "function") {
-    throw new Error("s3rver has no store.listObjects; the local stack supports s3rver 3.x");
-  }
-  const listAll = (original as ListObjects).bind(store);
-  const listObjects: ListObjects = async (bucket, options) => {
-    const delimiter = options.delimiter ?? "";
-    if (delimiter === "") return await listAll(bucket, options);
-    const prefix = options.prefix ?? "";
-    const startAfter = options.startAfter ?? "";
-    const maxKeys = options.maxKeys ?? Number.POSITIVE_INFINITY;
-    const all = await listAll(bucket, {
-      ...options,
-      delimiter: "",
-      maxKeys: Number.POSITIVE_INFINITY,
-    });
-    const objects: ListedObject[] = [];
-    const commonPrefixes = new Set<string>();
-    let isTruncated = false;
-    for (const object of all.objects) {
-      const rest = object.key.slice(prefix.length);
-      const index = rest.indexOf(delimiter);
-      if (index !== -1) {
-        const common = object.key.slice(0, prefix.length + index + delimiter.length);
-        if (common > startAfter) commonPrefixes.add(common);
-        continue;
+function waitForPort(child: ChildProcess): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    let output = "";
+    const timer = setTimeout(() => {
+      reject(new Error(`s3rver did not start within ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
+    const finish = (error: Error | undefined, port?: number): void => {
+      clearTimeout(timer);
+      child.stdout?.removeAllListeners("data");
+      child.removeAllListeners("exit");
+      if (error !== undefined || port === undefined) reject(error);
+      else resolve(port);
+    };
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (chunk: string) => {
+      output += chunk;
+      const newline = output.indexOf("\n");
+      if (newline === -1) return;
+      let message: { port?: unknown; error?: unknown };
+      try {
+        message = JSON.parse(output.slice(0, newline)) as typeof message;
+      } catch {
+        finish(new Error(`s3rver printed an unexpected line: ${output.slice(0, newline)}`));
+        return;
       }
-      if (objects.length < maxKeys) objects.push(object);
-      else isTruncated = true;
-    }
-    return { objects, commonPrefixes: [...commonPrefixes].sort(), isTruncated };
-  };
-  Reflect.set(store as object, "listObjects", listObjects);
+      if (typeof message.port === "number") finish(undefined, message.port);
+      else finish(new Error(`s3rver failed to start: ${String(message.error)}`));
+    });
+    child.once("exit", (code, signal) => {
+      finish(new Error(`s3rver exited before it listened (code ${code}, signal ${signal})`));
+    });
+  });
 }
 
 /** Starts s3rver with the bucket created and resolves once it listens. */
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   await mkdir(options.directory, { recursive: true });
-  const server = new S3rver({
-    address: "127.0.0.1",
-    port: options.port,
-    silent: true,
-    directory: options.directory,
-    vhostBuckets: false,
-    configureBuckets: [{ name: options.bucket }],
-  });
-  fixDelimiterListing(server);
-  // s3rver 3.7 leaves a listen error unhandled instead of rejecting run().
+  // s3rver 3.7 leaves a listen error unhandled instead of failing its start.
   await assertPortFree(options.port, "--s3-port");
-  const address: AddressInfo = await server.run();
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  const script = fileURLToPath(new URL("./s3-server-process.ts", import.meta.url));
+  const child = spawn(
+    process.execPath,
+    ["--import", import.meta.resolve("tsx"), script, JSON.stringify(options)],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
+  let port: number;
+  try {
+    port = await waitForPort(child);
+  } catch (error: unknown) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
   return {
-    endpoint,
-    port: address.port,
-    close: () => server.close(),
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    async close() {
+      child.kill("SIGTERM");
+      await exited;
+    },
   };
 }

@@ -212,13 +212,18 @@ export class Sessions {
           timeoutMs: this.#options.mountTimeoutMs ?? DEFAULT_MOUNT_TIMEOUT_MS,
         });
       } else {
-        await copyVersion({
+        const writable = await copyVersion({
           client,
           bucket: access.bucket,
           prefix: request.prefix,
           target,
           manifest,
         });
+        if (writable !== undefined) {
+          this.#options.logger.warn(
+            `The copy for session ${sandbox.id} is read-only by file modes only: ${writable}`,
+          );
+        }
       }
     } catch (error: unknown) {
       this.#options.logger.error(
@@ -323,8 +328,8 @@ export class Sessions {
           }
         }
       }
-      if (sandbox.mount !== null && sandbox.mount.mode === "s3fs")
-        await unmount(sandbox.mount.path);
+      // Copies made as root are read-only bind mounts, so both modes may need this.
+      if (sandbox.mount !== null) await unmount(sandbox.mount.path);
       sandbox.mount = null;
       await removeTree(sandbox.folder);
       this.#sandboxes.delete(id);

@@ -1,0 +1,170 @@
+/**
+ * `npm start -- --once --json` as a user runs it: in a fresh clone of this
+ * repository with no `.r2-skills/` yet, then again to reuse its secrets and
+ * data, then with an invalid skill.
+ */
+
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { detectS3fs, listMountPoints } from "../../../local/mount.ts";
+import { PROJECT_ROOT } from "../../../local/stack.ts";
+import type { OnceResult } from "../../../local/start.ts";
+
+const execFileAsync = promisify(execFile);
+const RUN_TIMEOUT_MS = 180_000;
+
+const s3fs = await detectS3fs();
+if (!s3fs.available) console.warn(`s3fs not available: tested copy mode only (${s3fs.reason})`);
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runNpmStart(cwd: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("npm", ["start", "--", "--once", "--json"], {
+      cwd,
+      env: { ...process.env, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => {
+      child.kill("SIGINT");
+      reject(new Error(`npm start did not finish within ${RUN_TIMEOUT_MS} ms; stderr:\n${stderr}`));
+    }, RUN_TIMEOUT_MS);
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Returns stdout without the `> package@version start` banner that npm itself prints. */
+function ownOutput(stdout: string): string[] {
+  return stdout.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("> "));
+}
+
+describe("npm start --once --json", () => {
+  let root: string;
+  let clone: string;
+  let head: string;
+  let skillFiles: string[];
+  let firstRun: Run;
+  let firstResult: OnceResult;
+
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), "r2-skills-clone-"));
+    clone = join(root, "r2-skills");
+    await execFileAsync("git", ["clone", "--quiet", "--no-hardlinks", PROJECT_ROOT, clone]);
+    await symlink(join(PROJECT_ROOT, "node_modules"), join(clone, "node_modules"), "dir");
+    head = (await execFileAsync("git", ["rev-parse", "HEAD"], { cwd: clone })).stdout.trim();
+    const listed = (await execFileAsync("git", ["ls-files", "skills"], { cwd: clone })).stdout;
+    skillFiles = listed
+      .split("\n")
+      .filter((line) => line !== "")
+      .map((line) => line.slice("skills/".length))
+      .sort();
+    firstRun = await runNpmStart(clone);
+  }, RUN_TIMEOUT_MS + 60_000);
+
+  afterAll(async () => {
+    if (root !== undefined) await rm(root, { recursive: true, force: true });
+  });
+
+  it("prints one JSON result", () => {
+    expect(firstRun.code, firstRun.stderr).toBe(0);
+    const lines = ownOutput(firstRun.stdout);
+    expect(lines).toHaveLength(1);
+    firstResult = JSON.parse(lines[0] ?? "") as OnceResult;
+    expect(Object.keys(firstResult).sort()).toEqual(
+      ["channel", "files", "mode", "mountPath", "sessionId", "version"].sort(),
+    );
+  });
+
+  it("reports the commit, the mode and the files", () => {
+    expect(firstResult.version).toBe(head);
+    expect(firstResult.channel).toBe("production");
+    expect(firstResult.mode).toBe(s3fs.available ? "s3fs" : "copy");
+    expect(firstResult.sessionId).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/);
+    expect(firstResult.mountPath.startsWith(join(clone, ".r2-skills", "sessions"))).toBe(true);
+    expect(firstResult.files).toEqual(skillFiles);
+  });
+
+  it("logs the steps on stderr", () => {
+    expect(firstRun.stderr).toContain("Starting the bucket");
+    expect(firstRun.stderr).toContain("Starting the Worker");
+    expect(firstRun.stderr).toContain("Opening a session");
+    expect(firstRun.stderr).toContain("Stopped");
+  });
+
+  it("unmounts the session on exit", async () => {
+    expect(await listMountPoints()).not.toContain(firstResult.mountPath);
+    await expect(stat(firstResult.mountPath)).rejects.toThrow();
+  });
+
+  it("writes local.json with mode 0600", async () => {
+    const path = join(clone, ".r2-skills", "local.json");
+    expect((await stat(path)).mode & 0o777).toBe(0o600);
+    const local = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+    for (const key of ["workerUrl", "webhookSecret", "adminToken", "sessionToken", "s3"]) {
+      expect(local, key).toHaveProperty(key);
+    }
+    for (const key of ["endpoint", "bucket", "prefix", "accessKeyId", "secretAccessKey"]) {
+      expect(local.s3, key).toHaveProperty(key);
+    }
+    expect(String(local.webhookSecret)).toMatch(/^whsec_/);
+  });
+
+  it(
+    "reuses secrets and versions on a second start",
+    async () => {
+      const path = join(clone, ".r2-skills", "local.json");
+      const before = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+      const run = await runNpmStart(clone);
+      expect(run.code, run.stderr).toBe(0);
+      const lines = ownOutput(run.stdout);
+      expect(lines).toHaveLength(1);
+      const result = JSON.parse(lines[0] ?? "") as OnceResult;
+      expect(result.version).toBe(head);
+      expect(result.sessionId).not.toBe(firstResult.sessionId);
+      expect(result.files).toEqual(skillFiles);
+      expect(run.stderr).toContain("already published with the same files");
+      const after = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+      for (const key of ["webhookSecret", "adminToken", "sessionToken", "hostToken"]) {
+        expect(after[key], key).toBe(before[key]);
+      }
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "fails on an invalid skill with file and line",
+    async () => {
+      await writeFile(
+        join(clone, "skills", "commit-message", "SKILL.md"),
+        "---\nname: Commit Message\ndescription: Broken on purpose.\n---\n\nBody.\n",
+      );
+      const run = await runNpmStart(clone);
+      expect(run.code).toBe(1);
+      expect(ownOutput(run.stdout)).toEqual([]);
+      expect(run.stderr).toContain("Publishing skills to channel production failed");
+      expect(run.stderr).toContain("skills/commit-message/SKILL.md:2");
+      expect(run.stderr).toContain("Stopped");
+    },
+    RUN_TIMEOUT_MS,
+  );
+});

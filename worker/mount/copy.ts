@@ -5,6 +5,9 @@
  * every file arrived with the manifest's size and SHA-256. The tree is then
  * read-only, with executable files at mode 755 (0o555 after the write bits
  * are removed).
+ *
+ * NOTE: read-only here means file modes, which a process running as root in
+ * the sandbox can override. The mount modes are read-only mounts instead.
  */
 
 import { sha256Hex } from "../../core/encoding.ts";

@@ -236,7 +236,8 @@ export class SessionStore extends DurableObject<Env> {
    *
    * NOTE: a session is seen when it calls POST /sessions or redeems a
    * ticket. A WebSocket that stays open longer than the window does not
-   * count, so its version could be pruned under it.
+   * count, so its version could be pruned under it unless the client calls
+   * POST /sessions again within RETAIN_HOURS.
    */
   async versionsInUse(sinceMs: number): Promise<string[]> {
     const rows = this.sql

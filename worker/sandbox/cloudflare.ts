@@ -25,9 +25,9 @@ import { SandboxUnsupportedError } from "./types.ts";
 export { ContainerProxy, Sandbox } from "@cloudflare/sandbox";
 
 /**
- * File that records a finished setup. The container's file system starts
- * empty on every container start, so its absence after a restart is how a
- * reconnect learns that the mount and the agent are gone.
+ * File that records a finished setup. A container's disk starts from the
+ * image on every container start, so the file's absence after a restart is
+ * how a reconnect learns that the mount and the agent are gone.
  */
 export const SETUP_MARKER_PATH = "/tmp/r2-skills/setup-version";
 

@@ -58,7 +58,7 @@ export async function readManifest(
   }
 }
 
-/** The environment of the agent: the version, the channel, the model and one API credential. */
+/** Returns the agent's environment: the version, the channel, the model and one API credential. */
 export function agentEnv(config: WorkerConfig, record: SessionRecord): Record<string, string> {
   const env: Record<string, string> = {
     SKILLS_VERSION: record.version,

@@ -1,8 +1,8 @@
 /**
  * The child process that runs s3rver for the local stack. It reads its
  * options as JSON from argv[2], prints `{"port":N}` on stdout once it
- * listens (or `{"error":"…"}`), and exits on SIGTERM, SIGINT, or when its
- * standard input closes because the parent is gone.
+ * listens (or `{"error":"…"}`), and exits on SIGTERM or when its standard
+ * input closes because the parent is gone. It ignores SIGINT.
  */
 
 import type { AddressInfo } from "node:net";
@@ -41,7 +41,9 @@ async function run(): Promise<void> {
     );
   };
   process.on("SIGTERM", close);
-  process.on("SIGINT", close);
+  // Ctrl-C reaches the whole process group; the parent stops this process
+  // with SIGTERM once its sessions are unmounted.
+  process.on("SIGINT", () => {});
   process.stdin.on("end", close);
   process.stdin.on("error", close);
   process.stdin.resume();

@@ -5,9 +5,10 @@
  */
 
 import { createRequire } from "node:module";
-import { unstable_readConfig, unstable_startWorker } from "wrangler";
 import type { Logger } from "../core/logger.ts";
 import { pollUntil } from "./mount.ts";
+
+type Wrangler = typeof import("wrangler");
 
 export interface LocalWorkerOptions {
   /** Absolute path of the project's wrangler.toml. */
@@ -61,8 +62,12 @@ function supportedCompatibilityDate(): string | undefined {
  * newest the local workerd supports when the configured one is newer, which
  * workerd would otherwise reject at start.
  */
-function localCompatibilityDate(configPath: string, logger: Logger): string | undefined {
-  const configured = unstable_readConfig({ config: configPath }).compatibility_date;
+function localCompatibilityDate(
+  wrangler: Wrangler,
+  configPath: string,
+  logger: Logger,
+): string | undefined {
+  const configured = wrangler.unstable_readConfig({ config: configPath }).compatibility_date;
   const supported = supportedCompatibilityDate();
   if (configured === undefined || supported === undefined || configured <= supported)
     return undefined;
@@ -78,6 +83,30 @@ export interface LocalWorker {
   close(): Promise<void>;
 }
 
+const EXIT_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/**
+ * Runs `start` and then removes the signal listeners it added. wrangler 4
+ * (when its module loads) and Miniflare add SIGINT and SIGTERM listeners
+ * that call `process.exit()` at once, which would end the local stack before
+ * it unmounts its sessions. The stack disposes of the Worker itself.
+ */
+async function withoutExitListeners<T>(start: () => Promise<T>): Promise<T> {
+  const before = new Map(
+    EXIT_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]),
+  );
+  try {
+    return await start();
+  } finally {
+    for (const signal of EXIT_SIGNALS) {
+      const kept = before.get(signal);
+      for (const listener of process.listeners(signal)) {
+        if (!kept?.has(listener)) process.off(signal, listener);
+      }
+    }
+  }
+}
+
 /** Starts the Worker and resolves once it serves requests. */
 export async function startLocalWorker(options: LocalWorkerOptions): Promise<LocalWorker> {
   const plain = (value: string) => ({ type: "plain_text" as const, value });
@@ -85,41 +114,50 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   // Miniflare otherwise downloads a sample `Request.cf` object from
   // Cloudflare on start; the local stack stays on loopback.
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
-  let worker: Awaited<ReturnType<typeof unstable_startWorker>>;
+  let worker: Awaited<ReturnType<Wrangler["unstable_startWorker"]>>;
   try {
-    const compatibilityDate = localCompatibilityDate(options.configPath, options.logger);
-    worker = await unstable_startWorker({
-      config: options.configPath,
-      ...(compatibilityDate === undefined ? {} : { compatibilityDate }),
-      // Only the bindings below: no .dev.vars or .env file changes the local stack.
-      envFiles: [],
-      bindings: {
-        MOUNT_MODE: plain("local"),
-        SKILLS_PREFIX: plain(options.s3.prefix),
-        S3_ENDPOINT: plain(options.s3.endpoint),
-        S3_BUCKET: plain(options.s3.bucket),
-        S3_REGION: plain(options.s3.region),
-        LOCAL_HOST_URL: plain(options.hostUrl),
-        WEBHOOK_SECRET: secret(options.webhookSecret),
-        ADMIN_TOKEN: secret(options.adminToken),
-        SESSION_TOKEN: secret(options.sessionToken),
-        S3_ACCESS_KEY_ID: secret(options.s3.accessKeyId),
-        S3_SECRET_ACCESS_KEY: secret(options.s3.secretAccessKey),
-        LOCAL_HOST_TOKEN: secret(options.hostToken),
-      },
-      sendMetrics: false,
-      dev: {
-        server: { hostname: "127.0.0.1", port: options.port },
-        inspector: false,
-        remote: false,
-        persist: options.persistDir,
-        watch: false,
-        enableContainers: false,
-        generateTypes: false,
-        logLevel: options.verbose ? "log" : "warn",
-      },
+    worker = await withoutExitListeners(async () => {
+      // Imported here so that the listeners wrangler adds on load are removed too.
+      const wrangler = await import("wrangler");
+      const compatibilityDate = localCompatibilityDate(
+        wrangler,
+        options.configPath,
+        options.logger,
+      );
+      const started = await wrangler.unstable_startWorker({
+        config: options.configPath,
+        ...(compatibilityDate === undefined ? {} : { compatibilityDate }),
+        // Only the bindings below: no .dev.vars or .env file changes the local stack.
+        envFiles: [],
+        bindings: {
+          MOUNT_MODE: plain("local"),
+          SKILLS_PREFIX: plain(options.s3.prefix),
+          S3_ENDPOINT: plain(options.s3.endpoint),
+          S3_BUCKET: plain(options.s3.bucket),
+          S3_REGION: plain(options.s3.region),
+          LOCAL_HOST_URL: plain(options.hostUrl),
+          WEBHOOK_SECRET: secret(options.webhookSecret),
+          ADMIN_TOKEN: secret(options.adminToken),
+          SESSION_TOKEN: secret(options.sessionToken),
+          S3_ACCESS_KEY_ID: secret(options.s3.accessKeyId),
+          S3_SECRET_ACCESS_KEY: secret(options.s3.secretAccessKey),
+          LOCAL_HOST_TOKEN: secret(options.hostToken),
+        },
+        sendMetrics: false,
+        dev: {
+          server: { hostname: "127.0.0.1", port: options.port },
+          inspector: false,
+          remote: false,
+          persist: options.persistDir,
+          watch: false,
+          enableContainers: false,
+          generateTypes: false,
+          logLevel: options.verbose ? "log" : "warn",
+        },
+      });
+      await started.ready;
+      return started;
     });
-    await worker.ready;
   } catch (error: unknown) {
     const message = error instanceof Error ? error.message : String(error);
     const hint = /EADDRINUSE|address already in use/i.test(message)

@@ -60,6 +60,9 @@ function recordingSdk() {
         },
       };
     },
+    killProcess: async (id) => {
+      calls.push(["killProcess", id]);
+    },
     wsConnect: async (request, port) => {
       calls.push(["wsConnect", request.url, port]);
       return new Response("proxied");
@@ -167,11 +170,13 @@ describe("Cloudflare sandbox adapter", () => {
 
     const process = await cloudflareHandle("s", sdk).startProcess("agent");
     await process.waitForPort(3001, { timeoutMs: 5000 });
+    await process.kill();
 
     expect(process.id).toBe("proc-1");
     expect(calls).toEqual([
       ["startProcess", "agent"],
       ["waitForPort", 3001, { mode: "tcp", timeout: 5000 }],
+      ["killProcess", "proc-1"],
     ]);
   });
 

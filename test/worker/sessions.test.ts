@@ -348,10 +348,12 @@ describe("POST /sessions", () => {
     expect(body.error.code).toBe("sandbox_unavailable");
     expect(body.error.message).toContain(sessionId);
     expect(body.error.message).toContain(version);
-    expect(t.sandboxes.calls.map((call) => call.operation).slice(-2)).toEqual([
+    expect(t.sandboxes.calls.map((call) => call.operation).slice(-3)).toEqual([
       "waitForPort",
+      "kill",
       "unmount",
     ]);
+    expect(t.sandboxes.sandbox(sessionId).killed).toEqual(["process-1"]);
     expect(t.sandboxes.callsOf({ operation: "writeSetupMarker" })).toEqual([]);
     expect(await sessionStoreStub(env).lookup(sessionId)).toBeNull();
   });

@@ -45,6 +45,7 @@ export interface SdkSandbox {
     id: string;
     waitForPort(port: number, options?: { mode?: "http" | "tcp"; timeout?: number }): Promise<void>;
   }>;
+  killProcess(id: string): Promise<void>;
   wsConnect(request: Request, port: number): Promise<Response>;
 }
 
@@ -111,6 +112,7 @@ export function cloudflareHandle(sessionId: string, sandbox: SdkSandbox): Sandbo
         // TCP mode, because an agent's WebSocket port need not respond to plain HTTP with 2xx.
         waitForPort: (port, options) =>
           process.waitForPort(port, { mode: "tcp", timeout: options.timeoutMs }),
+        kill: () => sandbox.killProcess(process.id),
       };
     },
     readSetupMarker: async () => {

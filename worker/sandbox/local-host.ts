@@ -173,6 +173,7 @@ export function localHostProvider(options: LocalHostOptions): SandboxProvider {
         return {
           id: String(result.pid),
           waitForPort: () => unsupported("wait for a port"),
+          kill: () => unsupported("stop a process"),
         };
       },
       // The host's status is the marker: it lists a mount only while the

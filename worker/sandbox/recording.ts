@@ -36,7 +36,10 @@ export class SimulatedSandbox {
   directories = new Set<string>();
   mounts = new Map<string, MountRequest>();
   env: Record<string, string> = {};
+  /** Commands of started processes, in order; process `process-N` is the Nth. */
   processes: string[] = [];
+  /** Ids of killed processes. */
+  killed: string[] = [];
   marker: string | null = null;
   restarts = 0;
 
@@ -50,6 +53,7 @@ export class SimulatedSandbox {
     this.mounts.clear();
     this.env = {};
     this.processes = [];
+    this.killed = [];
     this.marker = null;
     this.restarts++;
   }
@@ -154,6 +158,10 @@ export function recordingProvider(options: RecordingOptions = {}): RecordingProv
         const id = `process-${box.processes.length}`;
         return {
           id,
+          kill: async () => {
+            record(sessionId, "kill", [id]);
+            box.killed.push(id);
+          },
           waitForPort: async (port, waitOptions) => {
             record(sessionId, "waitForPort", [port, waitOptions]);
             if (options.processesListen === false) {

@@ -64,6 +64,8 @@ export interface SandboxProcess {
   readonly id: string;
   /** Resolves when the process listens on `port`; rejects when it exits first or times out. */
   waitForPort(port: number, options: { timeoutMs: number }): Promise<void>;
+  /** Stops the process, for a setup that fails after the agent started. */
+  kill(): Promise<void>;
 }
 
 /** Returns a handle per session; getting a handle starts nothing. */

@@ -15,7 +15,7 @@ import { requireSecret } from "../config.ts";
 import { describe, HttpError } from "../errors.ts";
 import { MountError, type MountTarget, type VersionMounter, verifyMount } from "../mount/index.ts";
 import { LocalHostError } from "../sandbox/local-host.ts";
-import type { SandboxHandle } from "../sandbox/types.ts";
+import type { SandboxHandle, SandboxProcess } from "../sandbox/types.ts";
 import { SandboxUnsupportedError } from "../sandbox/types.ts";
 import type { SessionRecord } from "./records.ts";
 
@@ -139,25 +139,37 @@ export async function setUpSandbox(
     mounter.mount(handle, target),
   );
   logger.info("version mounted", ids);
+  let agent: SandboxProcess | undefined;
   try {
     await runSetupStep("show the mounted files", record, () => verifyMount(handle, target));
     await runSetupStep("set the agent's environment", record, () => handle.setEnvVars(env));
     const command = config.agentCommand;
     if (command !== undefined) {
-      const process = await runSetupStep("start the agent (AGENT_COMMAND)", record, () =>
+      const started = await runSetupStep("start the agent (AGENT_COMMAND)", record, () =>
         handle.startProcess(command),
       );
+      agent = started;
       await runSetupStep(`see the agent listen on port ${config.agentPort}`, record, () =>
-        process.waitForPort(config.agentPort, { timeoutMs: AGENT_PORT_TIMEOUT_MS }),
+        started.waitForPort(config.agentPort, { timeoutMs: AGENT_PORT_TIMEOUT_MS }),
       );
-      logger.info("agent started", { ...ids, processId: process.id, port: config.agentPort });
+      logger.info("agent started", { ...ids, processId: started.id, port: config.agentPort });
     }
     await runSetupStep("record the finished setup", record, () =>
       handle.writeSetupMarker(record.version),
     );
   } catch (error: unknown) {
-    // NOTE: an agent process that started but never listened keeps running;
-    // the handle has no operation to stop it.
+    // The next setup starts the agent again, so a stray one must not keep the port.
+    if (agent !== undefined) {
+      try {
+        await agent.kill();
+      } catch (killError: unknown) {
+        logger.error("setup failed and stopping the agent failed too", {
+          ...ids,
+          processId: agent.id,
+          error: describe(killError),
+        });
+      }
+    }
     try {
       await mounter.unmount(handle, target);
       logger.warn("setup failed; mount removed", { ...ids, error: describe(error) });

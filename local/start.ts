@@ -95,7 +95,9 @@ function watchSkills(
     running = true;
     try {
       const result = await stack.publish();
-      process.stdout.write(`Published version ${result.version}: ${describeChanges(result)}\n`);
+      process.stdout.write(
+        `Published version ${result.version} (${result.outcome}): ${describeChanges(result)}\n`,
+      );
       const kept = stack.host.sessions.status(first.session.sessionId)?.mount?.version;
       process.stdout.write(
         `New sessions get version ${result.version}; session ${first.session.sessionId} keeps version ${kept ?? "(none)"}\n`,

@@ -35,9 +35,7 @@ export function summaryMarkdown(result: PublishResult): string {
   lines.push("| | |", "| --- | --- |");
   lines.push(`| Version | ${code(result.version)} |`);
   lines.push(`| Channel | ${code(result.channel)} |`);
-  lines.push(
-    `| Base | ${result.base === null ? "none (every file uploaded)" : code(result.base)} |`,
-  );
+  lines.push(`| Base | ${result.base === null ? noBase(result) : code(result.base)} |`);
   lines.push(`| Manifest | ${code(result.manifestKey)} |`);
   lines.push("");
 
@@ -72,6 +70,12 @@ export function summaryMarkdown(result: PublishResult): string {
     lines.push("");
   }
   return lines.join("\n");
+}
+
+function noBase(result: PublishResult): string {
+  return result.outcome === "planned"
+    ? "none (every file would be uploaded)"
+    : "none (every file uploaded)";
 }
 
 function notificationLine(result: PublishResult): string {

@@ -14,7 +14,7 @@ const VERBS: Record<PublishResult["outcome"], string> = {
 export function resultText(result: PublishResult): string {
   const lines = [
     `${VERBS[result.outcome]} ${result.version} on channel ${result.channel}`,
-    `base: ${result.base ?? "none (every file uploaded)"}`,
+    `base: ${result.base ?? (result.outcome === "planned" ? "none (every file would be uploaded)" : "none (every file uploaded)")}`,
   ];
   if (result.skillChanges.length > 0) {
     const width = Math.max(5, ...result.skillChanges.map((change) => change.name.length));

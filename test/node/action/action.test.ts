@@ -219,6 +219,7 @@ describe("action bundle", () => {
     expect(run.outputs.outcome).toBe("planned");
     expect(run.outputs.uploaded).toBe("3");
     expect(run.stdout).toContain("a fork's run gets no secrets");
+    expect(run.summary).toContain("| Base | none (every file would be uploaded) |");
     expect(await bucket.keys()).toEqual([]);
   });
 

@@ -14,6 +14,9 @@ import { createStderrLogger } from "./log.ts";
 import { type OpenedSession, type Stack, startStack } from "./stack.ts";
 import { formatSkills, listFiles, readMountedSkills } from "./tree.ts";
 
+/** Signals this soon after the first one count as the same request, in milliseconds. */
+const REPEAT_SIGNAL_WINDOW_MS = 1000;
+
 /** Quiet time after the last change before republishing, in milliseconds. */
 const DEBOUNCE_MS = 300;
 
@@ -49,24 +52,29 @@ async function showSession(session: OpenedSession, result: PublishResult): Promi
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-/** Resolves when SIGINT or SIGTERM arrives; a second signal exits at once. */
+/** Resolves when SIGINT or SIGTERM arrives; a second signal a second later exits at once. */
 function waitForSignal(logger: Logger): {
   promise: Promise<NodeJS.Signals>;
   received: () => boolean;
 } {
   let received = false;
+  let firstAt = 0;
   let resolveSignal: (signal: NodeJS.Signals) => void = () => {};
   const promise = new Promise<NodeJS.Signals>((resolve) => {
     resolveSignal = resolve;
   });
   const onSignal = (signal: NodeJS.Signals): void => {
     if (received) {
+      // npm and tsx pass Ctrl-C on to this process, which the terminal has
+      // already signalled, so one Ctrl-C can arrive twice within moments.
+      if (Date.now() - firstAt < REPEAT_SIGNAL_WINDOW_MS) return;
       logger.error(
         `Received ${signal} again: exiting without cleanup; unmount leftovers with: fusermount -u <path>`,
       );
       process.exit(130);
     }
     received = true;
+    firstAt = Date.now();
     logger.info(`Received ${signal}: stopping`);
     resolveSignal(signal);
   };

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { detectS3fs, listMountPoints } from "../../../local/mount.ts";
+import { detectS3fs, listMountPoints, pollUntil } from "../../../local/mount.ts";
 import { PROJECT_ROOT } from "../../../local/stack.ts";
 import type { OnceResult } from "../../../local/start.ts";
 
@@ -147,6 +147,71 @@ describe("npm start --once --json", () => {
       for (const key of ["webhookSecret", "adminToken", "sessionToken", "hostToken"]) {
         expect(after[key], key).toBe(before[key]);
       }
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "republishes on change and cleans up on Ctrl-C",
+    async () => {
+      const child = spawn("npm", ["start"], {
+        cwd: clone,
+        env: { ...process.env, NO_COLOR: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+        // Its own process group, so SIGINT reaches npm and everything under it, as Ctrl-C does.
+        detached: true,
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        stdout += chunk;
+      });
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+        stderr += chunk;
+      });
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+        (resolve) => {
+          child.once("exit", (code, signal) => resolve({ code, signal }));
+        },
+      );
+      // The pipes close when the last process holding them, the stack itself, has exited.
+      const drained = new Promise<void>((resolve) => child.stderr.once("end", resolve));
+      const pid = child.pid ?? 0;
+      try {
+        await pollUntil(
+          async () => stderr.includes("Watching"),
+          RUN_TIMEOUT_MS,
+          () => `npm start never watched; stderr:\n${stderr}`,
+        );
+        expect(stdout).toContain(`Version ${head} (`);
+        expect(stdout).toContain("commit-message: Writes and checks git commit messages");
+        expect(stdout).toContain("commit-message/scripts/check-commit-message.sh*");
+
+        await writeFile(
+          join(clone, "skills", "api-review", "references", "compatibility.md"),
+          "# Changed\n",
+        );
+        await pollUntil(
+          async () => stdout.includes("New sessions get version local-"),
+          60_000,
+          () => `no republish; stderr:\n${stderr}`,
+        );
+        expect(stdout).toMatch(
+          /Published version local-[0-9a-f]+ \(published\): api-review changed; 1 file\(s\) uploaded/,
+        );
+        expect(stdout).toMatch(new RegExp(`keeps version ${head}`));
+      } finally {
+        process.kill(-pid, "SIGINT");
+      }
+      // npm itself may end on the SIGINT, as it does on Ctrl-C; the stack must exit cleanly.
+      const exit = await exited;
+      expect(exit.code === 0 || exit.signal === "SIGINT", JSON.stringify(exit)).toBe(true);
+      await drained;
+      expect(stderr).toContain("Received SIGINT: stopping");
+      expect(stderr).toContain("Stopped");
+      const sessions = join(clone, ".r2-skills", "sessions");
+      expect((await listMountPoints()).filter((point) => point.startsWith(sessions))).toEqual([]);
+      await execFileAsync("git", ["checkout", "--", "skills"], { cwd: clone });
     },
     RUN_TIMEOUT_MS,
   );

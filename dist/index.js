@@ -62817,7 +62817,7 @@ function summaryMarkdown(result) {
     lines.push("| | |", "| --- | --- |");
     lines.push(`| Version | ${code(result.version)} |`);
     lines.push(`| Channel | ${code(result.channel)} |`);
-    lines.push(`| Base | ${result.base === null ? "none (every file uploaded)" : code(result.base)} |`);
+    lines.push(`| Base | ${result.base === null ? noBase(result) : code(result.base)} |`);
     lines.push(`| Manifest | ${code(result.manifestKey)} |`);
     lines.push("");
     if (result.skillChanges.length > 0) {
@@ -62842,6 +62842,11 @@ function summaryMarkdown(result) {
         lines.push("");
     }
     return lines.join("\n");
+}
+function noBase(result) {
+    return result.outcome === "planned"
+        ? "none (every file would be uploaded)"
+        : "none (every file uploaded)";
 }
 function notificationLine(result) {
     if (result.notified)

@@ -33668,7 +33668,7 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5388);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5677);
 /** The r2-skills command: see `r2-skills --help`. */
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2), process.env, process.cwd());
@@ -33678,7 +33678,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5388:
+/***/ 5677:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33709,6 +33709,13 @@ class PublishError extends Error {
 /** Returns the message of an unknown thrown value. */
 function messageOf(error) {
     return error instanceof Error ? error.message : String(error);
+}
+
+;// CONCATENATED MODULE: ./cli/command.ts
+/** The parsed command line: which command runs and its checked settings. */
+/** Invalid use of the command line: exit status 2. */
+class UsageError extends Error {
+    name = "UsageError";
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -46218,7 +46225,7 @@ const VERBS = {
 function resultText(result) {
     const lines = [
         `${VERBS[result.outcome]} ${result.version} on channel ${result.channel}`,
-        `base: ${result.base ?? "none (every file uploaded)"}`,
+        `base: ${result.base ?? (result.outcome === "planned" ? "none (every file would be uploaded)" : "none (every file uploaded)")}`,
     ];
     if (result.skillChanges.length > 0) {
         const width = Math.max(5, ...result.skillChanges.map((change) => change.name.length));
@@ -47158,69 +47165,11 @@ function isCommandName(value) {
     return Object.hasOwn(COMMANDS, value);
 }
 
-;// CONCATENATED MODULE: ./cli/help.ts
-/** Help text, generated from the flag and command tables so it cannot drift from them. */
-
-/** Widest help line before the environment variables wrap, in columns. */
-const HELP_WIDTH = 100;
-function generalHelp() {
-    const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
-    const lines = [
-        "r2-skills: publish Agent Skills from git to an S3-compatible bucket (such as R2)",
-        "as immutable versions, and manage the channels of the Worker that mounts them.",
-        "",
-        "Usage: r2-skills <command> [arguments] [flags]",
-        "",
-        "Commands:",
-    ];
-    for (const [name, spec] of Object.entries(COMMANDS)) {
-        lines.push(`  ${name.padEnd(width)}  ${spec.summary}`);
-    }
-    lines.push("", 'Run "r2-skills <command> --help" for the flags of a command.', "Every flag can also be set with its environment variable; a flag wins over the", "environment. Pass secrets through the environment, never as flags.", "");
-    return lines.join("\n");
-}
-function commandHelp(name) {
-    const spec = COMMANDS[name];
-    const rows = spec.flags.map((key) => {
-        const flag = FLAGS[key];
-        const left = `--${flag.name}${"value" in flag ? ` ${flag.value}` : ""}`;
-        const env = flag.env.length > 0 ? `[${flag.env.join(", ")}]` : "";
-        return { left, help: flag.help, env };
-    });
-    const width = Math.max(...rows.map((row) => row.left.length));
-    const lines = [];
-    for (const row of rows) {
-        const line = `  ${row.left.padEnd(width)}  ${row.help}`;
-        if (row.env === "") {
-            lines.push(line);
-        }
-        else if (line.length + 1 + row.env.length <= HELP_WIDTH) {
-            lines.push(`${line} ${row.env}`);
-        }
-        else {
-            // Too wide for one line: the variables go on the next, under the help.
-            lines.push(line, `  ${" ".repeat(width)}  ${row.env}`);
-        }
-    }
-    return [
-        `Usage: ${spec.usage}`,
-        "",
-        spec.summary,
-        "",
-        ...spec.details,
-        "",
-        "Flags [environment variables]:",
-        ...lines,
-        "",
-    ].join("\n");
-}
-
-;// CONCATENATED MODULE: ./cli/settings.ts
+;// CONCATENATED MODULE: ./cli/command-settings.ts
 /**
- * The CLI's settings: the only module that reads argv and the environment.
- * A flag wins over its `R2_SKILLS_*` variable, which wins over the standard
- * `AWS_*` one. Every problem is a `UsageError` that names the flag or
- * variable and the fix; secrets never appear in a message.
+ * Builds each command's settings from the flag values that `settings.ts`
+ * read from argv and the environment, checking arguments and values.
+ * Every problem is a `UsageError` that names the flag or variable and the fix.
  */
 
 
@@ -47228,96 +47177,11 @@ function commandHelp(name) {
 
 
 
-
-/** Invalid use of the command line: exit status 2. */
-class UsageError extends Error {
-    name = "UsageError";
-}
 /** The reason recorded when `rollback` gets no `--reason`. */
 const DEFAULT_ROLLBACK_REASON = "Set with r2-skills rollback";
-/**
- * Parses the command line into a command with checked settings. Throws
- * `UsageError`; warnings found before the error are in `warnings` either way.
- */
-function parseCommandLine(argv, env, cwd, warnings = []) {
-    const [first, ...rest] = argv;
-    const common = () => ({ json: false, verbose: false, warnings: [] });
-    if (first === undefined) {
-        throw new UsageError(`Missing command.\n\n${generalHelp()}`);
-    }
-    if (first === "--help" || first === "-h")
-        return { ...common(), name: "help", text: generalHelp() };
-    if (first === "help") {
-        const topic = rest[0];
-        if (topic === undefined)
-            return { ...common(), name: "help", text: generalHelp() };
-        if (!isCommandName(topic))
-            throw unknownCommand(topic);
-        return { ...common(), name: "help", text: commandHelp(topic) };
-    }
-    if (!isCommandName(first))
-        throw unknownCommand(first);
-    return parseCommand(first, rest, env, cwd, warnings);
-}
-function unknownCommand(name) {
-    return new UsageError(`Unknown command ${JSON.stringify(name)}: expected one of ${Object.keys(COMMANDS).join(", ")}; run "r2-skills --help"`);
-}
-function parseCommand(name, args, env, cwd, warnings) {
-    const keys = COMMANDS[name].flags;
-    const options = {};
-    for (const key of keys) {
-        options[FLAGS[key].name] =
-            key === "help" ? { type: "boolean", short: "h" } : { type: FLAGS[key].type };
-    }
-    let parsed;
-    try {
-        parsed = (0,external_node_util_.parseArgs)({
-            args,
-            options,
-            strict: true,
-            allowPositionals: true,
-            allowNegative: true,
-        });
-    }
-    catch (error) {
-        const message = error instanceof Error ? error.message.split(".")[0] : String(error);
-        throw new UsageError(`${message} for "r2-skills ${name}"; run "r2-skills ${name} --help" for its flags`, {
-            cause: error,
-        });
-    }
-    const values = new Map();
-    for (const key of keys) {
-        const spec = FLAGS[key];
-        const flagValue = parsed.values[spec.name];
-        if (flagValue !== undefined) {
-            if (typeof flagValue !== "string" && typeof flagValue !== "boolean")
-                continue;
-            values.set(key, { value: flagValue, source: `--${spec.name}` });
-            if ("secret" in spec && spec.secret === true) {
-                warnings.push(`--${spec.name} on the command line can be read from the process list and shell history; set ${spec.env[0]} instead`);
-            }
-            continue;
-        }
-        for (const variable of spec.env) {
-            const text = env[variable];
-            if (text === undefined || text.trim() === "")
-                continue;
-            values.set(key, {
-                value: spec.type === "boolean" ? readBooleanVariable(variable, text) : text.trim(),
-                source: variable,
-            });
-            break;
-        }
-    }
+/** Builds the settings of command `name` from its flag values and positional arguments. */
+function buildCommand(name, values, positionals, common, cwd) {
     const flagBoolean = (key) => values.get(key)?.value === true;
-    const common = {
-        json: flagBoolean("json"),
-        verbose: flagBoolean("verbose"),
-        warnings,
-    };
-    if (flagBoolean("help"))
-        return { ...common, name: "help", text: commandHelp(name) };
-    const positionals = parsed.positionals;
     const text = (key) => {
         const entry = values.get(key);
         return typeof entry?.value === "string" ? entry.value : "";
@@ -47403,13 +47267,6 @@ function parseCommand(name, args, env, cwd, warnings) {
         }
     }
 }
-function readBooleanVariable(variable, text) {
-    const result = parseBoolean(text.trim());
-    if ("reason" in result) {
-        throw new UsageError(`Invalid ${variable} ${JSON.stringify(text)}: ${result.reason}`);
-    }
-    return result.value;
-}
 function expectPositionals(name, positionals, min, max, shape = "") {
     if (positionals.length >= min && positionals.length <= max)
         return;
@@ -47462,8 +47319,9 @@ function publishInputs(text) {
     };
 }
 /**
- * Ignores AWS_REGION when the endpoint is R2's (set from the account id):
- * R2 signs with "auto", and a region left in a shell for AWS would break it.
+ * Ignores AWS_REGION when the endpoint is R2's (set from the account id),
+ * because R2 uses the region "auto" and a region left in a shell for AWS is
+ * meant for AWS. R2_SKILLS_REGION and --region still apply.
  */
 function dropAwsRegionForR2(values) {
     if (values.get("region")?.source === "AWS_REGION" && !values.has("endpoint")) {
@@ -47497,7 +47355,7 @@ function workerSettings(values) {
     }
     return { url: url.value.replace(/\/+$/, ""), adminToken: token.value };
 }
-/** Longest `--reason` the Worker accepts, in characters. */
+/** Maximum length of `--reason` the Worker accepts, in characters. */
 const MAX_REASON_LENGTH = 500;
 function rollbackReason(entry) {
     const reason = typeof entry?.value === "string" ? entry.value.trim() : "";
@@ -47529,12 +47387,175 @@ function wrapId(read) {
     }
 }
 
+;// CONCATENATED MODULE: ./cli/help.ts
+/** Help text, generated from the flag and command tables so it cannot drift from them. */
+
+/** Widest help line before the environment variables wrap, in columns. */
+const HELP_WIDTH = 100;
+function generalHelp() {
+    const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+    const lines = [
+        "r2-skills: publish Agent Skills from git to an S3-compatible bucket (such as R2)",
+        "as immutable versions, and manage the channels of the Worker that mounts them.",
+        "",
+        "Usage: r2-skills <command> [arguments] [flags]",
+        "",
+        "Commands:",
+    ];
+    for (const [name, spec] of Object.entries(COMMANDS)) {
+        lines.push(`  ${name.padEnd(width)}  ${spec.summary}`);
+    }
+    lines.push("", 'Run "r2-skills <command> --help" for the flags of a command.', "Every flag can also be set with its environment variable; a flag wins over the", "environment. Pass secrets through the environment, never as flags.", "");
+    return lines.join("\n");
+}
+function commandHelp(name) {
+    const spec = COMMANDS[name];
+    const rows = spec.flags.map((key) => {
+        const flag = FLAGS[key];
+        const left = `--${flag.name}${"value" in flag ? ` ${flag.value}` : ""}`;
+        const env = flag.env.length > 0 ? `[${flag.env.join(", ")}]` : "";
+        return { left, help: flag.help, env };
+    });
+    const width = Math.max(...rows.map((row) => row.left.length));
+    const lines = [];
+    for (const row of rows) {
+        const line = `  ${row.left.padEnd(width)}  ${row.help}`;
+        if (row.env === "") {
+            lines.push(line);
+        }
+        else if (line.length + 1 + row.env.length <= HELP_WIDTH) {
+            lines.push(`${line} ${row.env}`);
+        }
+        else {
+            // Too wide for one line: the variables go on the next, under the help.
+            lines.push(line, `  ${" ".repeat(width)}  ${row.env}`);
+        }
+    }
+    return [
+        `Usage: ${spec.usage}`,
+        "",
+        spec.summary,
+        "",
+        ...spec.details,
+        "",
+        "Flags [environment variables]:",
+        ...lines,
+        "",
+    ].join("\n");
+}
+
+;// CONCATENATED MODULE: ./cli/settings.ts
+/**
+ * The CLI's settings: the only module that reads argv and the environment.
+ * A flag wins over its `R2_SKILLS_*` variable, which wins over the standard
+ * `AWS_*` one. Every problem is a `UsageError` that names the flag or
+ * variable and the fix; secrets never appear in a message.
+ */
+
+
+
+
+
+
+/**
+ * Parses the command line into a command with checked settings. Throws
+ * `UsageError`; warnings found before the error are in `warnings` either way.
+ */
+function parseCommandLine(argv, env, cwd, warnings = []) {
+    const [first, ...rest] = argv;
+    const common = () => ({ json: false, verbose: false, warnings: [] });
+    if (first === undefined) {
+        throw new UsageError(`Missing command.\n\n${generalHelp()}`);
+    }
+    if (first === "--help" || first === "-h")
+        return { ...common(), name: "help", text: generalHelp() };
+    if (first === "help") {
+        const topic = rest[0];
+        if (topic === undefined)
+            return { ...common(), name: "help", text: generalHelp() };
+        if (!isCommandName(topic))
+            throw unknownCommand(topic);
+        return { ...common(), name: "help", text: commandHelp(topic) };
+    }
+    if (!isCommandName(first))
+        throw unknownCommand(first);
+    return parseCommand(first, rest, env, cwd, warnings);
+}
+function unknownCommand(name) {
+    return new UsageError(`Unknown command ${JSON.stringify(name)}: expected one of ${Object.keys(COMMANDS).join(", ")}; run "r2-skills --help"`);
+}
+function parseCommand(name, args, env, cwd, warnings) {
+    const keys = COMMANDS[name].flags;
+    const options = {};
+    for (const key of keys) {
+        options[FLAGS[key].name] =
+            key === "help" ? { type: "boolean", short: "h" } : { type: FLAGS[key].type };
+    }
+    let parsed;
+    try {
+        parsed = (0,external_node_util_.parseArgs)({
+            args,
+            options,
+            strict: true,
+            allowPositionals: true,
+            allowNegative: true,
+        });
+    }
+    catch (error) {
+        const message = error instanceof Error ? error.message.split(". ")[0] : String(error);
+        throw new UsageError(`${message} for "r2-skills ${name}"; run "r2-skills ${name} --help" for its flags`, {
+            cause: error,
+        });
+    }
+    const values = new Map();
+    for (const key of keys) {
+        const spec = FLAGS[key];
+        const flagValue = parsed.values[spec.name];
+        if (flagValue !== undefined) {
+            if (typeof flagValue !== "string" && typeof flagValue !== "boolean")
+                continue;
+            values.set(key, { value: flagValue, source: `--${spec.name}` });
+            if ("secret" in spec && spec.secret === true) {
+                warnings.push(`--${spec.name} on the command line can be read from the process list and shell history; set ${spec.env[0]} instead`);
+            }
+            continue;
+        }
+        for (const variable of spec.env) {
+            const text = env[variable];
+            if (text === undefined || text.trim() === "")
+                continue;
+            values.set(key, {
+                value: spec.type === "boolean" ? readBooleanVariable(variable, text) : text.trim(),
+                source: variable,
+            });
+            break;
+        }
+    }
+    const flagBoolean = (key) => values.get(key)?.value === true;
+    const common = {
+        json: flagBoolean("json"),
+        verbose: flagBoolean("verbose"),
+        warnings,
+    };
+    if (flagBoolean("help"))
+        return { ...common, name: "help", text: commandHelp(name) };
+    return buildCommand(name, values, parsed.positionals, common, cwd);
+}
+function readBooleanVariable(variable, text) {
+    const result = parseBoolean(text.trim());
+    if ("reason" in result) {
+        throw new UsageError(`Invalid ${variable} ${JSON.stringify(text)}: ${result.reason}`);
+    }
+    return result.value;
+}
+
 ;// CONCATENATED MODULE: ./cli/run.ts
 /**
  * Runs one CLI command and returns the exit status: 0 success, 1 failure
  * (invalid skills included), 2 usage error. With --json, stdout gets exactly
  * one JSON object, failures included; every log line goes to stderr.
  */
+
 
 
 
@@ -47558,12 +47579,14 @@ async function runCli(argv, env, cwd, io = processIo) {
         command = parseCommandLine(argv, env, cwd, warnings);
     }
     catch (error) {
-        if (!(error instanceof UsageError))
-            throw error;
         for (const warning of warnings)
             io.stderr(`warning: ${warning}\n`);
-        report(io, json, "usage", error.message);
-        return 2;
+        if (error instanceof UsageError) {
+            report(io, json, "usage", error.message);
+            return 2;
+        }
+        report(io, json, "internal", error instanceof Error ? error.message : String(error));
+        return 1;
     }
     if (command.name === "help") {
         io.stdout(command.text);

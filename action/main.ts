@@ -26,6 +26,10 @@ import {
   writeSummary,
 } from "./summary.ts";
 
+/**
+ * Annotates a problem on its file and line. The run's page may show only
+ * the first few annotations of a step, so the job summary lists every problem.
+ */
 function annotate(problem: Problem): void {
   const properties: core.AnnotationProperties = { title: "Invalid skill", file: problem.file };
   if (problem.line > 0) properties.startLine = problem.line;

@@ -62218,6 +62218,10 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 
 
 
+/**
+ * Annotates a problem on its file and line. The run's page may show only
+ * the first few annotations of a step, so the job summary lists every problem.
+ */
 function annotate(problem) {
     const properties = { title: "Invalid skill", file: problem.file };
     if (problem.line > 0)

@@ -75,6 +75,17 @@ function displayPath(skillsPath: string, path: string): string {
   return skillsPath === "" ? path : `${skillsPath}/${path}`;
 }
 
+const REPLACEMENT_CHARACTER = "\uFFFD";
+
+function invalidNameProblem(skillsPath: string, path: string): Problem {
+  return {
+    severity: "error",
+    file: displayPath(skillsPath, path),
+    line: 0,
+    message: "The file name is not valid UTF-8: rename the file with UTF-8 characters",
+  };
+}
+
 function submoduleProblem(skillsPath: string, path: string): Problem {
   return {
     severity: "error",
@@ -203,6 +214,12 @@ export async function collectWorkingTree(root: string, skillsPath: string): Prom
       limit(async (): Promise<Entry | undefined> => {
         const absolutePath = join(root, repoPath);
         const path = relativeTo(skillsPath, repoPath);
+        // The decoded name cannot be opened, so report it instead of skipping it as deleted.
+        if (path.includes(REPLACEMENT_CHARACTER)) {
+          listing.paths.push(path);
+          listing.problems.push(invalidNameProblem(skillsPath, path));
+          return undefined;
+        }
         const stats = await lstatOrUndefined(absolutePath);
         // Deleted but still tracked, or replaced by a folder whose files are listed on their own.
         if (stats === undefined || stats.isDirectory()) return undefined;
@@ -285,6 +302,12 @@ function resolveEntries(listing: Listing, skillsPath: string): Entry[] {
   };
   const resolved: Entry[] = [];
   for (const entry of listing.entries) {
+    // Git output is decoded as UTF-8, so a name in another encoding shows
+    // U+FFFD and would not name the file it came from.
+    if (entry.path.includes(REPLACEMENT_CHARACTER)) {
+      listing.problems.push(invalidNameProblem(skillsPath, entry.path));
+      continue;
+    }
     if (entry.kind === "file") {
       resolved.push(entry);
       continue;

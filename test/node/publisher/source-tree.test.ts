@@ -1,6 +1,7 @@
+import { writeFile } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PublishError } from "../../../publisher/errors.ts";
-import { collectWorkingTree } from "../../../publisher/source-tree.ts";
+import { collectCommitTree, collectWorkingTree } from "../../../publisher/source-tree.ts";
 import { createGitRepo, type GitRepo } from "../support/git-repo.ts";
 
 let repo: GitRepo;
@@ -44,5 +45,29 @@ describe("collectWorkingTree", () => {
     const tree = await collectWorkingTree(repo.root, "skills");
 
     expect(tree.files.map((file) => file.path)).toEqual(["pdf/SKILL.md"]);
+  });
+});
+
+describe("source trees", () => {
+  it("reject a name that is not UTF-8", async () => {
+    await repo.write("skills/pdf/SKILL.md", "x\n");
+    const latin1 = Buffer.concat([
+      Buffer.from(`${repo.root}/skills/pdf/caf`),
+      Buffer.from([0xe9]),
+      Buffer.from(".md"),
+    ]);
+    await writeFile(latin1, "latin-1 name\n");
+    await repo.commit();
+
+    for (const collect of [collectCommitTree, collectWorkingTree]) {
+      const tree = await collect(repo.root, "skills");
+
+      expect(
+        tree.files.map((file) => file.path),
+        collect.name,
+      ).toEqual(["pdf/SKILL.md"]);
+      expect(tree.problems, collect.name).toHaveLength(1);
+      expect(tree.problems[0]?.message, collect.name).toContain("not valid UTF-8");
+    }
   });
 });

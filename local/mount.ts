@@ -21,7 +21,6 @@ import {
   readFile,
   rename,
   rm,
-  stat,
   writeFile,
 } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
@@ -118,12 +117,24 @@ export async function pollUntil(
   }
 }
 
-async function isReadable(path: string): Promise<boolean> {
+/**
+ * Checks a path with `test` in a child process. A `stat` on an s3fs mount
+ * holds one libuv pool thread until s3fs answers, and s3fs may be waiting
+ * for the s3rver of this same process, whose file reads need that pool too:
+ * with as many stats in flight as pool threads (4 by default) the process
+ * deadlocks. A child process does not use the pool.
+ */
+export async function testPath(path: string, flag: "-e" | "-f"): Promise<boolean> {
   try {
-    return (await stat(path)).isFile();
+    await execFileAsync("test", [flag, path], { timeout: 10_000 });
+    return true;
   } catch {
     return false;
   }
+}
+
+function isReadable(path: string): Promise<boolean> {
+  return testPath(path, "-f");
 }
 
 /** The path of the version's first SKILL.md, relative to the version root, if it has skills. */

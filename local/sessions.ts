@@ -6,7 +6,7 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, open, stat } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { manifestKey as manifestKeyOf, versionPrefix } from "../core/keys.ts";
@@ -19,6 +19,7 @@ import {
   type MountMode,
   mountWithS3fs,
   removeTree,
+  testPath,
   unmount,
 } from "./mount.ts";
 
@@ -245,12 +246,8 @@ export class Sessions {
   /** Checks whether `path`, relative to the workspace, exists. */
   async exists(id: string, path: string): Promise<boolean> {
     const sandbox = this.#require(id);
-    try {
-      await stat(join(sandbox.workspace, path));
-      return true;
-    } catch {
-      return false;
-    }
+    // The path may lie in an s3fs mount: see testPath for why no stat here.
+    return await testPath(join(sandbox.workspace, path), "-e");
   }
 
   setEnv(id: string, env: Record<string, string>): void {

@@ -112,6 +112,17 @@ function describeMode(mode: MountMode): void {
       expect(stdout).toBe("alpha-v1\n");
     });
 
+    // More reads in flight than libuv has pool threads: each read of an s3fs
+    // file holds a pool thread until s3fs has fetched it from the bucket.
+    it("serves many reads at once", async () => {
+      const paths = Object.keys(FIRST_TREE);
+      const reads = Array.from({ length: 8 }, () => paths).flat();
+      const contents = await Promise.all(
+        reads.map((path) => readFile(join(first.mountPath, path), "utf8")),
+      );
+      expect(contents).toEqual(reads.map((path) => FIRST_TREE[path]?.content));
+    });
+
     it("mounts read-only", async () => {
       await expect(
         execFileAsync("sh", ["-c", `echo x > "${join(first.mountPath, "alpha/SKILL.md")}"`]),

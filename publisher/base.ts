@@ -1,5 +1,5 @@
 /**
- * Reads what the bucket already holds for a publish: the channel's head, the
+ * Reads what the bucket already contains for a publish: the channel's head, the
  * manifest it names (the base to plan against) and any manifest of the
  * version being published. Read-only, so dry runs use it too.
  */

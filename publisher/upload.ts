@@ -16,6 +16,9 @@ import { createLimiter } from "./limiter.ts";
 import type { SourceFile } from "./source-tree.ts";
 import type { S3Store } from "./store.ts";
 
+/** Failures logged one by one after the first, which the thrown error carries. */
+const MAX_LOGGED_FAILURES = 10;
+
 export interface UploadCounts {
   uploaded: number;
   copied: number;
@@ -127,15 +130,17 @@ export async function writeObjects(input: UploadInput, logger: Logger): Promise<
   });
   if (failures.length > 0) {
     const firstError = results.find((result) => result.status === "rejected");
-    const source =
-      firstError?.status === "rejected" && firstError.reason instanceof PublishError
-        ? firstError.reason.code
-        : "store";
-    for (const failure of failures.slice(1, 10)) logger.error(failure);
+    const cause = firstError?.status === "rejected" ? firstError.reason : undefined;
+    const code = cause instanceof PublishError ? cause.code : "store";
+    const logged = failures.slice(1, 1 + MAX_LOGGED_FAILURES);
+    for (const failure of logged) logger.error(failure);
+    if (failures.length > logged.length + 1) {
+      logger.error(`${failures.length - logged.length - 1} more objects failed`);
+    }
     throw new PublishError(
-      source,
+      code,
       `${failures.length} of ${tasks.length} objects of version ${version} failed, so its manifest was not written and the version is not published. First failure: ${failures[0] ?? ""}. Re-run the publish to complete it`,
-      { cause: firstError?.status === "rejected" ? firstError.reason : undefined },
+      { cause },
     );
   }
   return counts;

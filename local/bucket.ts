@@ -6,7 +6,7 @@
 import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { type Manifest, parseManifest } from "../core/manifest.ts";
 
-/** Where the bucket is and the key pair that reads it. */
+/** The bucket's endpoint, name and region, and the key pair that reads it. */
 export interface BucketAccess {
   /** `http://127.0.0.1:<port>`, addressed path-style. */
   endpoint: string;
@@ -22,7 +22,7 @@ export function createBucketClient(access: BucketAccess): S3Client {
     region: access.region,
     forcePathStyle: true,
     credentials: { accessKeyId: access.accessKeyId, secretAccessKey: access.secretAccessKey },
-    // s3rver does not compute the CRC checksums the SDK asks for by default;
+    // s3rver does not compute the CRC checksums that the SDK requests by default;
     // the manifest's SHA-256 is what copy mode checks.
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",

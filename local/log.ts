@@ -8,7 +8,7 @@ import type { Logger } from "../core/logger.ts";
 export interface StderrLoggerOptions {
   /** Shows debug lines too. */
   verbose?: boolean;
-  /** Where lines go; the default is `process.stderr`. */
+  /** The function that writes each line; the default writes to `process.stderr`. */
   write?: (line: string) => void;
 }
 

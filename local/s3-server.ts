@@ -2,10 +2,11 @@
  * The local bucket: s3rver on 127.0.0.1, keeping objects in a folder so
  * versions survive restarts. s3rver accepts one fixed key pair.
  *
- * s3rver runs in a child process. In the same process as the sandbox host,
- * an s3fs mount would deadlock: starting a program that lives on the mount
+ * s3rver runs in a child process, because in the stack's own process an
+ * s3fs mount would deadlock. Starting a program that lives on the mount
  * blocks Node's event loop until the kernel has read the program through
- * s3fs, and s3fs waits for s3rver, which needs that event loop.
+ * s3fs, and s3fs waits for s3rver, which needs that event loop. File reads
+ * through the mount likewise hold libuv pool threads that s3rver needs.
  */
 
 import { type ChildProcess, spawn } from "node:child_process";

@@ -93,6 +93,73 @@ function parseBody<T>(schema: z.ZodType<T>, json: unknown): T {
   return result.data;
 }
 
+function authorize(request: IncomingMessage, expectedToken: Buffer): void {
+  const authorization = request.headers.authorization ?? "";
+  if (!timingSafeEqual(digest(authorization), expectedToken)) {
+    throw new HostError(
+      401,
+      "unauthorized",
+      "Missing or invalid bearer token; send the host token as Authorization: Bearer <token>",
+    );
+  }
+}
+
+type Action = "mount" | "exists" | "env" | "processes";
+
+/** Splits `/sandboxes/:sessionId[/:action]` and checks the session id. */
+function parseRoute(request: IncomingMessage): {
+  id: string;
+  action: Action | undefined;
+  path: string;
+} {
+  const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
+  const match = /^\/sandboxes\/([^/]+)(?:\/(mount|exists|env|processes))?$/.exec(path);
+  if (match === null) {
+    throw new HostError(404, "not_found", `No route for ${request.method} ${path}`);
+  }
+  const id = decodeURIComponent(match[1] ?? "");
+  if (!isSessionId(id)) {
+    throw new HostError(
+      400,
+      "invalid_session_id",
+      `Invalid session id ${JSON.stringify(id)}: expected 1 to 64 letters, digits, "_" or "-"`,
+    );
+  }
+  return { id, action: match[2] as Action | undefined, path };
+}
+
+/** Runs one `POST /sandboxes/:sessionId/:action` request and returns its response body. */
+async function handleAction(
+  sessions: Sessions,
+  id: string,
+  action: Action,
+  body: unknown,
+): Promise<unknown> {
+  switch (action) {
+    case "mount":
+      return await sessions.mount(id, parseBody(mountRequestSchema, body));
+    case "exists": {
+      const { path } = parseBody(existsRequestSchema, body);
+      const reason = checkRelativePath(path);
+      if (reason !== undefined) {
+        throw new HostError(
+          400,
+          "invalid_path",
+          `Invalid path ${JSON.stringify(path)}: ${reason}; send a path relative to the workspace`,
+        );
+      }
+      return { exists: await sessions.exists(id, path) };
+    }
+    case "env":
+      sessions.setEnv(id, parseBody(envRequestSchema, body).env);
+      return { ok: true };
+    case "processes":
+      return {
+        pid: await sessions.startProcess(id, parseBody(processRequestSchema, body).command),
+      };
+  }
+}
+
 /** Starts the host on 127.0.0.1 and resolves once it listens. */
 export async function startSandboxHost(options: SandboxHostOptions): Promise<SandboxHost> {
   const sessions = new Sessions(options);
@@ -100,32 +167,15 @@ export async function startSandboxHost(options: SandboxHostOptions): Promise<San
   const logger: Logger = options.logger;
 
   const route = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const authorization = request.headers.authorization ?? "";
-    if (!timingSafeEqual(digest(authorization), expectedToken)) {
-      throw new HostError(
-        401,
-        "unauthorized",
-        "Missing or invalid bearer token; send the host token as Authorization: Bearer <token>",
-      );
-    }
-    const url = new URL(request.url ?? "/", "http://127.0.0.1");
-    const match = /^\/sandboxes\/([^/]+)(?:\/(mount|exists|env|processes))?$/.exec(url.pathname);
-    if (match === null)
-      throw new HostError(404, "not_found", `No route for ${request.method} ${url.pathname}`);
-    const id = decodeURIComponent(match[1] ?? "");
-    if (!isSessionId(id)) {
-      throw new HostError(
-        400,
-        "invalid_session_id",
-        `Invalid session id ${JSON.stringify(id)}: expected 1 to 64 letters, digits, "_" or "-"`,
-      );
-    }
-    const action = match[2];
+    authorize(request, expectedToken);
+    const { id, action, path } = parseRoute(request);
     const method = request.method ?? "GET";
+
     if (action === undefined && method === "GET") {
       const status = sessions.status(id);
-      if (status === undefined)
+      if (status === undefined) {
         throw new HostError(404, "not_found", `No sandbox for session ${id}`);
+      }
       sendJson(response, 200, status);
       return;
     }
@@ -136,38 +186,11 @@ export async function startSandboxHost(options: SandboxHostOptions): Promise<San
       return;
     }
     if (action === undefined || method !== "POST") {
-      throw new HostError(405, "method_not_allowed", `${method} is not allowed on ${url.pathname}`);
+      throw new HostError(405, "method_not_allowed", `${method} is not allowed on ${path}`);
     }
+
     const body = await readJsonBody(request);
-    switch (action) {
-      case "mount": {
-        sendJson(response, 200, await sessions.mount(id, parseBody(mountRequestSchema, body)));
-        return;
-      }
-      case "exists": {
-        const { path } = parseBody(existsRequestSchema, body);
-        const reason = checkRelativePath(path);
-        if (reason !== undefined) {
-          throw new HostError(
-            400,
-            "invalid_path",
-            `Invalid path ${JSON.stringify(path)}: ${reason}; send a path relative to the workspace`,
-          );
-        }
-        sendJson(response, 200, { exists: await sessions.exists(id, path) });
-        return;
-      }
-      case "env": {
-        sessions.setEnv(id, parseBody(envRequestSchema, body).env);
-        sendJson(response, 200, { ok: true });
-        return;
-      }
-      case "processes": {
-        const pid = await sessions.startProcess(id, parseBody(processRequestSchema, body).command);
-        sendJson(response, 200, { pid });
-        return;
-      }
-    }
+    sendJson(response, 200, await handleAction(sessions, id, action, body));
   };
 
   const server: Server = createServer((request, response) => {

@@ -26,7 +26,7 @@ import { type LocalS3, startLocalS3 } from "./s3-server.ts";
 import { type SandboxHost, startSandboxHost } from "./sandbox-host.ts";
 import { type LocalWorker, startLocalWorker } from "./worker.ts";
 
-/** The folder of the r2-skills project, which holds wrangler.toml and the Worker. */
+/** The folder of the r2-skills project, which contains wrangler.toml and the Worker. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface StackOptions {
@@ -70,7 +70,7 @@ export interface OpenedSession {
 }
 
 export interface Stack {
-  /** What `local.json` records: URLs and secrets. */
+  /** The contents of `local.json`: URLs and secrets. */
   local: LocalFile;
   mode: MountMode;
   s3: LocalS3;
@@ -299,7 +299,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
               typeof reply.error?.message === "string"
                 ? reply.error.message
                 : JSON.stringify(reply);
-            throw new Error(`POST /sessions answered ${response.status}: ${message}`);
+            throw new Error(`POST /sessions returned ${response.status}: ${message}`);
           }
           const status = host.sessions.status(reply.sessionId);
           if (status?.mount == null) {

@@ -106,9 +106,9 @@ function watchSkills(
       process.stdout.write(
         `Published version ${result.version} (${result.outcome}): ${describeChanges(result)}\n`,
       );
-      const kept = stack.host.sessions.status(first.session.sessionId)?.mount?.version;
+      const firstVersion = stack.host.sessions.status(first.session.sessionId)?.mount?.version;
       process.stdout.write(
-        `New sessions get version ${result.version}; session ${first.session.sessionId} keeps version ${kept ?? "(none)"}\n`,
+        `New sessions get version ${result.version}; session ${first.session.sessionId} keeps version ${firstVersion ?? "(none)"}\n`,
       );
     } catch (error: unknown) {
       logger.error(error instanceof Error ? error.message : String(error));

@@ -35,7 +35,7 @@ export interface LocalWorkerOptions {
   logger: Logger;
 }
 
-/** How long the Worker may take to answer its first request, in milliseconds. */
+/** How long the Worker may take to serve its first request, in milliseconds. */
 const READY_TIMEOUT_MS = 60_000;
 
 /**
@@ -107,10 +107,44 @@ async function withoutExitListeners<T>(start: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Starts the Worker and resolves once it serves requests. */
-export async function startLocalWorker(options: LocalWorkerOptions): Promise<LocalWorker> {
+/** The variables and secrets of the local Worker, as wrangler bindings. */
+function workerBindings(options: LocalWorkerOptions) {
   const plain = (value: string) => ({ type: "plain_text" as const, value });
   const secret = (value: string) => ({ type: "secret_text" as const, value });
+  return {
+    MOUNT_MODE: plain("local"),
+    SKILLS_PREFIX: plain(options.s3.prefix),
+    S3_ENDPOINT: plain(options.s3.endpoint),
+    S3_BUCKET: plain(options.s3.bucket),
+    S3_REGION: plain(options.s3.region),
+    LOCAL_HOST_URL: plain(options.hostUrl),
+    WEBHOOK_SECRET: secret(options.webhookSecret),
+    ADMIN_TOKEN: secret(options.adminToken),
+    SESSION_TOKEN: secret(options.sessionToken),
+    S3_ACCESS_KEY_ID: secret(options.s3.accessKeyId),
+    S3_SECRET_ACCESS_KEY: secret(options.s3.secretAccessKey),
+    LOCAL_HOST_TOKEN: secret(options.hostToken),
+  };
+}
+
+/** Polls `GET /healthz` until the Worker returns 200. */
+async function waitUntilServing(url: string): Promise<void> {
+  await pollUntil(
+    async () => {
+      try {
+        return (await fetch(`${url}/healthz`)).ok;
+      } catch {
+        return false;
+      }
+    },
+    READY_TIMEOUT_MS,
+    () =>
+      `the Worker at ${url} did not respond to GET /healthz within ${READY_TIMEOUT_MS} ms; see the workerd errors above`,
+  );
+}
+
+/** Starts the Worker and resolves once it serves requests. */
+export async function startLocalWorker(options: LocalWorkerOptions): Promise<LocalWorker> {
   // Miniflare otherwise downloads a sample `Request.cf` object from
   // Cloudflare on start; the local stack stays on loopback.
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
@@ -127,22 +161,9 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
       const started = await wrangler.unstable_startWorker({
         config: options.configPath,
         ...(compatibilityDate === undefined ? {} : { compatibilityDate }),
-        // Only the bindings below: no .dev.vars or .env file changes the local stack.
+        // Only these bindings: no .dev.vars or .env file changes the local stack.
         envFiles: [],
-        bindings: {
-          MOUNT_MODE: plain("local"),
-          SKILLS_PREFIX: plain(options.s3.prefix),
-          S3_ENDPOINT: plain(options.s3.endpoint),
-          S3_BUCKET: plain(options.s3.bucket),
-          S3_REGION: plain(options.s3.region),
-          LOCAL_HOST_URL: plain(options.hostUrl),
-          WEBHOOK_SECRET: secret(options.webhookSecret),
-          ADMIN_TOKEN: secret(options.adminToken),
-          SESSION_TOKEN: secret(options.sessionToken),
-          S3_ACCESS_KEY_ID: secret(options.s3.accessKeyId),
-          S3_SECRET_ACCESS_KEY: secret(options.s3.secretAccessKey),
-          LOCAL_HOST_TOKEN: secret(options.hostToken),
-        },
+        bindings: workerBindings(options),
         sendMetrics: false,
         dev: {
           server: { hostname: "127.0.0.1", port: options.port },
@@ -165,22 +186,12 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
       : "";
     throw new Error(`Failed to start the Worker in workerd: ${message}${hint}`, { cause: error });
   }
+
   const url = (await worker.url).origin;
   // `ready` resolves even when workerd fails to load the Worker, so the
-  // Worker counts as started only once it answers.
+  // Worker counts as started only once it serves a request.
   try {
-    await pollUntil(
-      async () => {
-        try {
-          return (await fetch(`${url}/healthz`)).ok;
-        } catch {
-          return false;
-        }
-      },
-      READY_TIMEOUT_MS,
-      () =>
-        `the Worker at ${url} did not answer GET /healthz within ${READY_TIMEOUT_MS} ms; see the workerd errors above`,
-    );
+    await waitUntilServing(url);
   } catch (error: unknown) {
     await worker.dispose().catch(() => undefined);
     throw error;

@@ -266,20 +266,36 @@ function insideFolder(root: string, relativePath: string): string {
   return full;
 }
 
+/**
+ * Runs `work` on every item with at most `limit` running at once. After the
+ * first failure no new item starts, and the failure is thrown only once every
+ * running item has settled, so a caller's clean-up never races a late write.
+ */
 async function runLimited<T>(
   items: readonly T[],
   limit: number,
   work: (item: T) => Promise<void>,
 ): Promise<void> {
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const item = items[next];
       next += 1;
-      if (item !== undefined) await work(item);
+      if (item === undefined) continue;
+      try {
+        await work(item);
+      } catch (error: unknown) {
+        failed = true;
+        throw error;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(limit, items.length) }, worker),
+  );
+  const rejection = results.find((result) => result.status === "rejected");
+  if (rejection !== undefined) throw rejection.reason;
 }
 
 /** Makes every folder under `root` read-only, deepest first, and then `root` itself. */

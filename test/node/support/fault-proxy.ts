@@ -58,6 +58,8 @@ export interface FaultProxyOptions {
 
 export interface FaultStats {
   requests: number;
+  /** Requests received whose response has not finished or been cut yet. */
+  inFlight: number;
   forwarded: number;
   faults: Record<FaultKind, number>;
 }
@@ -132,6 +134,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const sockets = new Set<Socket>();
   const stats: FaultStats = {
     requests: 0,
+    inFlight: 0,
     forwarded: 0,
     faults: {
       error500: 0,
@@ -162,6 +165,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   const server = http.createServer((request, response) => {
     stats.requests += 1;
+    stats.inFlight += 1;
+    response.once("close", () => {
+      stats.inFlight -= 1;
+    });
     const method = request.method ?? "GET";
     const rawUrl = request.url ?? "/";
     const identity = requestIdentity(method, rawUrl);

@@ -16,7 +16,7 @@ import {
   notificationSchema,
   type PublishNotification,
 } from "../core/notification.ts";
-import { signHeaders } from "../core/signing.ts";
+import { decodeSecret, InvalidSecretError, signHeaders, splitSecrets } from "../core/signing.ts";
 import { messageOf, PublishError } from "./errors.ts";
 import { backoffDelay, delay, type RetryPolicy } from "./retry.ts";
 import { S3Store } from "./store.ts";
@@ -35,6 +35,20 @@ export const MAX_RETRY_AFTER_MS = 30_000;
 const MAX_QUOTED_REPLY = 500;
 
 const NOTIFY_BACKOFF: Omit<RetryPolicy, "attempts"> = { baseDelayMs: 500, maxDelayMs: 10_000 };
+
+/**
+ * Checks every space-separated `whsec_` secret; throws `InvalidSecretError`
+ * whose message names the fix but never the secret.
+ */
+export function checkSecrets(secrets: string): void {
+  const list = splitSecrets(secrets);
+  if (list.length === 0) {
+    throw new InvalidSecretError(
+      'Missing webhook secret: set it to the Worker\'s WEBHOOK_SECRET, a "whsec_" value',
+    );
+  }
+  for (const secret of list) decodeSecret(secret);
+}
 
 /** Returns a fresh `webhook-id`: `msg_` and 32 hex digits. */
 export function newWebhookId(): string {
@@ -95,6 +109,12 @@ export async function sendNotification(
   data: NotificationData,
   logger: Logger,
 ): Promise<NotifyResponse> {
+  try {
+    checkSecrets(settings.secret);
+  } catch (error: unknown) {
+    if (!(error instanceof InvalidSecretError)) throw error;
+    throw new PublishError("invalid-settings", error.message, { cause: error });
+  }
   const notification = notificationSchema.parse({
     type: NOTIFICATION_TYPE,
     timestamp: new Date().toISOString(),

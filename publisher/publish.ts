@@ -18,10 +18,11 @@ import {
   sameContent,
   serializeManifest,
 } from "../core/manifest.ts";
+import { InvalidSecretError } from "../core/signing.ts";
 import { formatProblem } from "../core/validation.ts";
 import { PublishError } from "./errors.ts";
 import { writeHead, writeManifest } from "./finalize.ts";
-import { type NotificationData, sendNotification } from "./notify.ts";
+import { checkSecrets, type NotificationData, sendNotification } from "./notify.ts";
 import { plannedCounts, planPublish } from "./planning.ts";
 import type { SourceFile } from "./source-tree.ts";
 import { DEFAULT_CONCURRENCY, S3Store } from "./store.ts";
@@ -38,8 +39,14 @@ function checkSettings(settings: PublishSettings): { channel: string; root: stri
   try {
     channel = assertChannel(settings.channel);
     if (settings.store !== undefined) root = normalizePrefix(settings.store.prefix);
+    // A bad webhook secret must fail before anything is written, not after the head.
+    if (settings.notify !== undefined) checkSecrets(settings.notify.secret);
   } catch (error: unknown) {
-    if (error instanceof InvalidIdError || error instanceof RangeError) {
+    if (
+      error instanceof InvalidIdError ||
+      error instanceof RangeError ||
+      error instanceof InvalidSecretError
+    ) {
       throw new PublishError("invalid-settings", error.message, { cause: error });
     }
     throw error;
@@ -247,7 +254,7 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
   }
 }
 
-/** Sends the notification; a failure says the version is published all the same. */
+/** Sends the notification; on failure, throws an error stating that the version is published. */
 async function notifyPublished(
   settings: NotifySettings | undefined,
   data: NotificationData,

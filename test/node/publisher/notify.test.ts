@@ -189,6 +189,20 @@ describe("sendNotification", () => {
     expect(error.message).not.toContain(SECRET);
   });
 
+  it("rejects a malformed secret before sending", async () => {
+    const error = await rejection(
+      sendNotification(
+        settingsFor(receiver.url, { secret: "not-a-secret" }),
+        DATA,
+        recordingLogger(),
+      ),
+    );
+    expect(error.code).toBe("invalid-settings");
+    expect(error.message).toContain("whsec_");
+    expect(error.message).not.toContain("not-a-secret");
+    expect(receiver.received).toHaveLength(0);
+  });
+
   it("retries a hanging Worker after the timeout", async () => {
     receiver.replies.push(() => {
       // Never answers.
@@ -278,6 +292,21 @@ describe("publish notification", () => {
       run: head.run,
       publishedAt: head.publishedAt,
     });
+  });
+
+  it("rejects a malformed secret before writing", async () => {
+    await h.repo.commit({ message: "Add pdf" });
+
+    const error = await rejection(
+      publish(
+        h.settings({ notify: settingsFor(receiver.url, { secret: `${SECRET} whsec_short` }) }),
+        recordingLogger(),
+      ),
+    );
+
+    expect(error.code).toBe("invalid-settings");
+    expect(await h.keys()).toEqual([]);
+    expect(receiver.received).toHaveLength(0);
   });
 
   it("reports a published version the Worker rejected", async () => {

@@ -111,7 +111,9 @@ describe("hostile skills in the repository", () => {
           await repo.commit();
           const outcome = await publishRepo(repo, mode);
           expectRejected(outcome, "skills/big/SKILL.md", /over the limit/);
-          expect(await listKeys(cleanClient(s3), s3.bucket, outcome.prefix)).toEqual([]);
+          const client = cleanClient(s3);
+          expect(await listKeys(client, s3.bucket, outcome.prefix)).toEqual([]);
+          client.destroy();
         });
       });
 

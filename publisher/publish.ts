@@ -33,6 +33,15 @@ import { resolveVersion, type VersionInfo } from "./version.ts";
 
 export { PublishError } from "./errors.ts";
 
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
 function checkSettings(settings: PublishSettings): { channel: string; root: string } {
   let channel: string;
   let root = "";
@@ -50,6 +59,12 @@ function checkSettings(settings: PublishSettings): { channel: string; root: stri
       throw new PublishError("invalid-settings", error.message, { cause: error });
     }
     throw error;
+  }
+  if (settings.notify !== undefined && !isHttpUrl(settings.notify.url)) {
+    throw new PublishError(
+      "invalid-settings",
+      "Invalid webhook URL: expected an http or https URL of the Worker's publish endpoint",
+    );
   }
   if (!settings.dryRun && settings.store === undefined) {
     throw new PublishError(

@@ -127,6 +127,8 @@ export class S3Store {
       Metadata: options.metadata,
     };
     if (body.byteLength > this.#multipartThreshold) {
+      // NOTE: one multipart upload takes one slot of the concurrency limit
+      // but sends up to MULTIPART_QUEUE_SIZE parts at once.
       await this.#request("PUT (multipart)", key, async () => {
         const upload = new Upload({
           client: this.#client,

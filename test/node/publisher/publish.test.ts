@@ -363,6 +363,16 @@ describe("publish", () => {
     expect((await h.keys()).every((key) => key.startsWith("team/skills/"))).toBe(true);
   });
 
+  it("rejects a webhook URL that is not HTTP", async () => {
+    await firstCommit();
+    const secret = `whsec_${Buffer.alloc(32, 1).toString("base64")}`;
+    const notify = { url: "ftp://127.0.0.1/publish", secret, attempts: 1, timeoutMs: 1000 };
+    const error = await rejection(publish(h.settings({ notify }), recordingLogger()));
+    expect(error.code).toBe("invalid-settings");
+    expect(error.message).toContain("webhook URL");
+    expect(await h.keys()).toEqual([]);
+  });
+
   it("rejects an invalid channel", async () => {
     await firstCommit();
     const error = await rejection(publish(h.settings({ channel: "Prod!" }), recordingLogger()));

@@ -208,7 +208,7 @@ describe("sendNotification", () => {
       // Never answers.
     });
     const response = await sendNotification(
-      settingsFor(receiver.url, { timeoutMs: 300 }),
+      settingsFor(receiver.url, { timeoutMs: 1000 }),
       DATA,
       recordingLogger(),
     );

@@ -195,7 +195,7 @@ describe("S3Store retries", () => {
   });
 
   it("times out a hanging request and retries", async () => {
-    const { store: proxied, proxy: seen } = await proxiedStore({ timeoutMs: 200 });
+    const { store: proxied, proxy: seen } = await proxiedStore({ timeoutMs: 1000 });
     seen.decide = (_request, index) => (index === 0 ? { kind: "hang" } : { kind: "forward" });
     expect(await proxied.getText("retry/slowdown.txt")).toBe("ok");
     expect(seen.requests).toHaveLength(2);

@@ -73784,6 +73784,8 @@ function sameContent(a, b) {
     });
 }
 
+// EXTERNAL MODULE: ./core/signing.ts
+var signing = __nccwpck_require__(3819);
 // EXTERNAL MODULE: ./core/validation.ts + 1 modules
 var validation = __nccwpck_require__(4);
 // EXTERNAL MODULE: ./publisher/errors.ts
@@ -73936,8 +73938,6 @@ function parseNotification(json, rootPrefix) {
     return { ok: true, notification: result.data };
 }
 
-// EXTERNAL MODULE: ./core/signing.ts
-var signing = __nccwpck_require__(3819);
 ;// CONCATENATED MODULE: ./publisher/retry.ts
 /**
  * Retries with exponential backoff and full jitter: the wait before attempt
@@ -74217,6 +74217,8 @@ class store_S3Store {
             Metadata: options.metadata,
         };
         if (body.byteLength > this.#multipartThreshold) {
+            // NOTE: one multipart upload takes one slot of the concurrency limit
+            // but sends up to MULTIPART_QUEUE_SIZE parts at once.
             await this.#request("PUT (multipart)", key, async () => {
                 const upload = new lib_storage_dist_cjs/* Upload */._({
                     client: this.#client,
@@ -74317,6 +74319,18 @@ const MAX_RETRY_AFTER_MS = 30_000;
 /** Characters of the Worker's reply quoted in an error. */
 const MAX_QUOTED_REPLY = 500;
 const NOTIFY_BACKOFF = { baseDelayMs: 500, maxDelayMs: 10_000 };
+/**
+ * Checks every space-separated `whsec_` secret; throws `InvalidSecretError`
+ * whose message names the fix but never the secret.
+ */
+function checkSecrets(secrets) {
+    const list = (0,signing/* splitSecrets */.EJ)(secrets);
+    if (list.length === 0) {
+        throw new signing/* InvalidSecretError */.G1('Missing webhook secret: set it to the Worker\'s WEBHOOK_SECRET, a "whsec_" value');
+    }
+    for (const secret of list)
+        (0,signing/* decodeSecret */.Tm)(secret);
+}
 /** Returns a fresh `webhook-id`: `msg_` and 32 hex digits. */
 function newWebhookId() {
     return `msg_${(0,external_node_crypto_.randomBytes)(16).toString("hex")}`;
@@ -74374,6 +74388,14 @@ function replyMessage(body) {
  * and after the last attempt.
  */
 async function sendNotification(settings, data, logger) {
+    try {
+        checkSecrets(settings.secret);
+    }
+    catch (error) {
+        if (!(error instanceof signing/* InvalidSecretError */.G1))
+            throw error;
+        throw new errors/* PublishError */.S("invalid-settings", error.message, { cause: error });
+    }
     const notification = notificationSchema.parse({
         type: NOTIFICATION_TYPE,
         timestamp: new Date().toISOString(),
@@ -75343,6 +75365,16 @@ async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
 
 
 
+
+function isHttpUrl(text) {
+    try {
+        const url = new URL(text);
+        return url.protocol === "https:" || url.protocol === "http:";
+    }
+    catch {
+        return false;
+    }
+}
 function checkSettings(settings) {
     let channel;
     let root = "";
@@ -75350,12 +75382,20 @@ function checkSettings(settings) {
         channel = (0,ids/* assertChannel */.KJ)(settings.channel);
         if (settings.store !== undefined)
             root = (0,keys/* normalizePrefix */.iG)(settings.store.prefix);
+        // A bad webhook secret must fail before anything is written, not after the head.
+        if (settings.notify !== undefined)
+            checkSecrets(settings.notify.secret);
     }
     catch (error) {
-        if (error instanceof ids/* InvalidIdError */.PJ || error instanceof RangeError) {
+        if (error instanceof ids/* InvalidIdError */.PJ ||
+            error instanceof RangeError ||
+            error instanceof signing/* InvalidSecretError */.G1) {
             throw new errors/* PublishError */.S("invalid-settings", error.message, { cause: error });
         }
         throw error;
+    }
+    if (settings.notify !== undefined && !isHttpUrl(settings.notify.url)) {
+        throw new errors/* PublishError */.S("invalid-settings", "Invalid webhook URL: expected an http or https URL of the Worker's publish endpoint");
     }
     if (!settings.dryRun && settings.store === undefined) {
         throw new errors/* PublishError */.S("invalid-settings", "No bucket is configured: set the bucket, endpoint and credentials, or run a dry run");
@@ -75521,7 +75561,7 @@ async function publish(settings, logger) {
         store?.destroy();
     }
 }
-/** Sends the notification; a failure says the version is published all the same. */
+/** Sends the notification; on failure, throws an error stating that the version is published. */
 async function notifyPublished(settings, data, logger) {
     if (settings === undefined)
         return;

@@ -6,6 +6,7 @@
  */
 
 import * as core from "@actions/core";
+import { SECRET_PREFIX } from "../core/signing.ts";
 import { parseBoolean } from "../publisher/input-checks.ts";
 import {
   InputError,
@@ -66,7 +67,9 @@ export function secretParts(value: string): string[] {
   parts.add(trimmed);
   for (const part of trimmed.split(/\s+/)) {
     parts.add(part);
-    if (part.startsWith("whsec_") && part.length > "whsec_".length) parts.add(part.slice(6));
+    if (part.startsWith(SECRET_PREFIX) && part.length > SECRET_PREFIX.length) {
+      parts.add(part.slice(SECRET_PREFIX.length));
+    }
   }
   return [...parts];
 }

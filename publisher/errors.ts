@@ -7,6 +7,8 @@ export type PublishErrorCode =
   | "git"
   /** A file changed on disk between reading and uploading it. */
   | "source-changed"
+  /** A file under the skills folder cannot be read (permissions, I/O). */
+  | "source-unreadable"
   /** A bucket request failed after its retries. */
   | "store"
   /** The version exists in the bucket with different files. */

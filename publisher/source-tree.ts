@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { comparePaths, MODE_EXECUTABLE, MODE_REGULAR } from "../core/manifest.ts";
 import type { LocalFile } from "../core/plan.ts";
 import type { Problem } from "../core/validation.ts";
-import { PublishError } from "./errors.ts";
+import { messageOf, PublishError } from "./errors.ts";
 import {
   type GitEntry,
   listCommitEntries,
@@ -220,7 +220,8 @@ export async function collectWorkingTree(root: string, skillsPath: string): Prom
           listing.problems.push(invalidNameProblem(skillsPath, path));
           return undefined;
         }
-        const stats = await lstatOrUndefined(absolutePath);
+        const display = displayPath(skillsPath, path);
+        const stats = await onDisk(display, () => lstatOrUndefined(absolutePath));
         // Deleted but still tracked, or replaced by a folder whose files are listed on their own.
         if (stats === undefined || stats.isDirectory()) return undefined;
         if (stats.isSymbolicLink()) {
@@ -229,8 +230,19 @@ export async function collectWorkingTree(root: string, skillsPath: string): Prom
             kind: "symlink",
             mode: MODE_REGULAR,
             content: { kind: "disk", absolutePath },
-            target: await readlink(absolutePath, "utf8"),
+            target: await onDisk(display, () => readlink(absolutePath, "utf8")),
           };
+        }
+        // Reading a FIFO or a device could block or never end.
+        if (!stats.isFile()) {
+          listing.paths.push(path);
+          listing.problems.push({
+            severity: "error",
+            file: display,
+            line: 0,
+            message: "This is not a regular file (a FIFO, socket or device): remove it",
+          });
+          return undefined;
         }
         const executable =
           process.platform === "win32"
@@ -255,7 +267,8 @@ export async function collectWorkingTree(root: string, skillsPath: string): Prom
     resolved.map(({ path, mode, content }) =>
       limit(async (): Promise<SourceFile> => {
         const absolutePath = content.kind === "disk" ? content.absolutePath : "";
-        const bytes = await readFile(absolutePath);
+        const display = displayPath(skillsPath, path);
+        const bytes = await onDisk(display, () => readFile(absolutePath));
         const sha256 = sha256Of(bytes);
         return {
           path,
@@ -263,7 +276,7 @@ export async function collectWorkingTree(root: string, skillsPath: string): Prom
           size: bytes.byteLength,
           sha256,
           read: async () => {
-            const current = await readFile(absolutePath);
+            const current = await onDisk(display, () => readFile(absolutePath));
             if (sha256Of(current) !== sha256) {
               throw new PublishError(
                 "source-changed",
@@ -277,6 +290,27 @@ export async function collectWorkingTree(root: string, skillsPath: string): Prom
     ),
   );
   return { files, paths: listing.paths.sort(), problems: listing.problems };
+}
+
+/** Runs a file system call on a file to publish, turning its failure into a `PublishError`. */
+async function onDisk<T>(display: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error: unknown) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") {
+      throw new PublishError(
+        "source-changed",
+        `${display} was deleted while publishing: run the publish again`,
+        { cause: error },
+      );
+    }
+    throw new PublishError(
+      "source-unreadable",
+      `Cannot read ${display}: ${messageOf(error)}; check its permissions`,
+      { cause: error },
+    );
+  }
 }
 
 async function lstatOrUndefined(path: string) {

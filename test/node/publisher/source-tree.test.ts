@@ -1,8 +1,13 @@
+import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PublishError } from "../../../publisher/errors.ts";
 import { collectCommitTree, collectWorkingTree } from "../../../publisher/source-tree.ts";
 import { createGitRepo, type GitRepo } from "../support/git-repo.ts";
+
+const execFileAsync = promisify(execFile);
 
 let repo: GitRepo;
 beforeEach(async () => {
@@ -25,6 +30,33 @@ describe("collectWorkingTree", () => {
         error instanceof PublishError &&
         error.code === "source-changed" &&
         error.message.includes("skills/pdf/SKILL.md"),
+    );
+  });
+
+  it("rejects a FIFO in place of a tracked file", async () => {
+    // Git lists no untracked FIFOs, but a tracked path can become one on disk.
+    await repo.write("skills/pdf/SKILL.md", "x\n");
+    await repo.write("skills/pdf/pipe", "was a file\n");
+    await repo.commit();
+    await repo.remove("skills/pdf/pipe");
+    await execFileAsync("mkfifo", [join(repo.root, "skills/pdf/pipe")]);
+
+    const tree = await collectWorkingTree(repo.root, "skills");
+
+    expect(tree.files.map((file) => file.path)).toEqual(["pdf/SKILL.md"]);
+    expect(tree.problems.map((problem) => problem.file)).toEqual(["skills/pdf/pipe"]);
+    expect(tree.problems[0]?.message).toContain("not a regular file");
+  });
+
+  it.skipIf(process.getuid?.() === 0)("names an unreadable file", async () => {
+    await repo.write("skills/pdf/SKILL.md", "x\n");
+    await repo.write("skills/pdf/secret.md", "x\n", 0o000);
+
+    await expect(collectWorkingTree(repo.root, "skills")).rejects.toSatisfy(
+      (error: unknown) =>
+        error instanceof PublishError &&
+        error.code === "source-unreadable" &&
+        error.message.includes("skills/pdf/secret.md"),
     );
   });
 

@@ -151,6 +151,25 @@ describe("validateSkills", () => {
     }
   });
 
+  it("treats the skills path literally", async () => {
+    await h.repo.write("sk*lls/pdf/SKILL.md", skillFile("pdf"));
+    await h.repo.write("skills/xlsx/SKILL.md", skillFile("xlsx"));
+    await h.repo.commit();
+
+    for (const mode of ["commit", "working-tree"] as const) {
+      const result = await validateSkills({
+        repositoryRoot: h.repo.root,
+        skillsPath: "sk*lls",
+        mode,
+        level: "strict",
+      });
+      expect(
+        result.skills.map((skill) => skill.name),
+        mode,
+      ).toEqual(["pdf"]);
+    }
+  });
+
   it("reads skills at the repository root", async () => {
     await h.repo.write("pdf/SKILL.md", skillFile("pdf"));
     await h.repo.write("README.md", "not in a skill\n");

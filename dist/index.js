@@ -62322,10 +62322,10 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
 var core = __nccwpck_require__(3218);
-// EXTERNAL MODULE: ./core/paths.ts
-var paths = __nccwpck_require__(2940);
 // EXTERNAL MODULE: ./core/signing.ts
 var signing = __nccwpck_require__(3819);
+// EXTERNAL MODULE: ./core/paths.ts
+var paths = __nccwpck_require__(2940);
 ;// CONCATENATED MODULE: ./publisher/input-checks.ts
 /**
  * Checks of single publish settings as a user types them, shared by the
@@ -62660,6 +62660,7 @@ function readPublishSettings(inputs, naming, options) {
 
 
 
+
 /** The input names of `action.yml`, by setting. */
 const INPUT_NAMES = {
     skillsPath: "skills-path",
@@ -62693,8 +62694,9 @@ function secretParts(value) {
     parts.add(trimmed);
     for (const part of trimmed.split(/\s+/)) {
         parts.add(part);
-        if (part.startsWith("whsec_") && part.length > "whsec_".length)
-            parts.add(part.slice(6));
+        if (part.startsWith(signing/* SECRET_PREFIX */.kO) && part.length > signing/* SECRET_PREFIX */.kO.length) {
+            parts.add(part.slice(signing/* SECRET_PREFIX */.kO.length));
+        }
     }
     return [...parts];
 }
@@ -63177,9 +63179,10 @@ class UnsafePathError extends Error {
 /* harmony export */   EJ: () => (/* binding */ splitSecrets),
 /* harmony export */   E_: () => (/* binding */ signHeaders),
 /* harmony export */   G1: () => (/* binding */ InvalidSecretError),
-/* harmony export */   Tm: () => (/* binding */ decodeSecret)
+/* harmony export */   Tm: () => (/* binding */ decodeSecret),
+/* harmony export */   kO: () => (/* binding */ SECRET_PREFIX)
 /* harmony export */ });
-/* unused harmony exports SECRET_PREFIX, DEFAULT_TOLERANCE_SECONDS, MAX_WEBHOOK_ID_LENGTH, sign, verify */
+/* unused harmony exports DEFAULT_TOLERANCE_SECONDS, MAX_WEBHOOK_ID_LENGTH, sign, verify */
 /* harmony import */ var _encoding_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8859);
 /**
  * Standard Webhooks signing and verification on Web Crypto.

@@ -8,6 +8,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { DEFAULTS } from "../publisher/inputs.ts";
 import { measureAction } from "./action.ts";
 import type { BenchOptions } from "./args.ts";
+import { type Bundles, bundleChildren } from "./bundle.ts";
 import type { BenchContext } from "./context.ts";
 import { runFullRound } from "./full.ts";
 import { runIncrementalRound } from "./incremental.ts";
@@ -110,6 +111,25 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
   const external = externalServer(process.env);
   report.server = external?.kind ?? "s3rver";
   const runPrefix = `bench-${Date.now().toString(36)}/`;
+  progress("Bundling the publisher");
+  const bundles = await bundleChildren();
+  try {
+    await runSizes(options, report, bundles, external, runPrefix, progress);
+  } finally {
+    await bundles.close();
+  }
+  report.machine.loadAtEnd = loadavg();
+  return report;
+}
+
+async function runSizes(
+  options: BenchOptions,
+  report: BenchReport,
+  bundles: Bundles,
+  external: BenchServer | undefined,
+  runPrefix: string,
+  progress: Progress,
+): Promise<void> {
   if (report.tools.aws === null) report.skipped.push("aws s3 sync: the AWS CLI is not installed");
   if (report.tools.rclone === null) report.skipped.push("rclone: not installed");
 
@@ -126,6 +146,7 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
         aws: report.tools.aws === null ? undefined : tools.awsSync,
         rclone: report.tools.rclone === null ? undefined : tools.rclone,
         library,
+        bundles,
         prefix: `${runPrefix}${size}/`,
         concurrency: report.settings.concurrency,
         failures: report.failures,
@@ -186,6 +207,4 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
       await library.close();
     }
   }
-  report.machine.loadAtEnd = loadavg();
-  return report;
 }

@@ -1,17 +1,12 @@
 /**
- * The measured child processes written in TypeScript: the publisher and the
- * ceiling. Node 24 runs them directly (type stripping) with no loader in
- * between, and each run is timed from spawn to exit. Input travels as JSON
+ * Runs the measured children, the publisher and the ceiling, as bundles
+ * (see `bundle.ts`), each timed from spawn to exit. Input travels as JSON
  * on standard input because it holds the secret key.
  */
 
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import type { PublishResult, PublishSettings } from "../publisher/types.ts";
 import type { CeilingInput } from "./ceiling-child.ts";
-
-const PUBLISH_CHILD = fileURLToPath(new URL("./publish-child.ts", import.meta.url));
-const CEILING_CHILD = fileURLToPath(new URL("./ceiling-child.ts", import.meta.url));
 
 async function runChild(script: string, input: unknown): Promise<{ ms: number; stdout: string }> {
   const started = performance.now();
@@ -41,9 +36,10 @@ async function runChild(script: string, input: unknown): Promise<{ ms: number; s
 
 /** Publishes in a child process; returns its wall-clock time and the publish result. */
 export async function runPublisher(
+  bundle: string,
   settings: PublishSettings,
 ): Promise<{ ms: number; result: PublishResult }> {
-  const { ms, stdout } = await runChild(PUBLISH_CHILD, settings);
+  const { ms, stdout } = await runChild(bundle, settings);
   const result = JSON.parse(stdout) as PublishResult;
   if (result.outcome !== "published") {
     throw new Error(
@@ -54,6 +50,6 @@ export async function runPublisher(
 }
 
 /** Runs the ceiling's PutObject loop in a child process; returns its wall-clock time. */
-export async function runCeiling(input: CeilingInput): Promise<number> {
-  return (await runChild(CEILING_CHILD, input)).ms;
+export async function runCeiling(bundle: string, input: CeilingInput): Promise<number> {
+  return (await runChild(bundle, input)).ms;
 }

@@ -2,6 +2,7 @@
 
 import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { PublishSettings } from "../publisher/types.ts";
+import type { Bundles } from "./bundle.ts";
 import type { CeilingInput } from "./ceiling-child.ts";
 import { type Library, SKILLS_PATH } from "./library.ts";
 import type { CountingProxy } from "./proxy.ts";
@@ -19,6 +20,8 @@ export interface BenchContext {
   aws: ReferenceTools["awsSync"] | undefined;
   rclone: ReferenceTools["rclone"] | undefined;
   library: Library;
+  /** Bundled publisher and ceiling children. */
+  bundles: Pick<Bundles, "publisher" | "ceiling">;
   /** Key prefix of this run and size, ending in `/`. */
   prefix: string;
   /** The publisher's concurrency (its default unless the run overrides it). */

@@ -30,7 +30,10 @@ export async function runFullRound(
 async function runFullTool(context: BenchContext, tool: FullTool, prefix: string): Promise<number> {
   const { aws, rclone, library, server } = context;
   if (tool === "publisher") {
-    const { ms, result } = await runPublisher(publishSettings(context, prefix, server.endpoint));
+    const { ms, result } = await runPublisher(
+      context.bundles.publisher,
+      publishSettings(context, prefix, server.endpoint),
+    );
     if (result.uploaded !== library.files) {
       throw new Error(
         `Expected a full publish to upload ${library.files} files, it uploaded ${result.uploaded}`,
@@ -38,7 +41,7 @@ async function runFullTool(context: BenchContext, tool: FullTool, prefix: string
     }
     return ms;
   }
-  if (tool === "ceiling") return runCeiling(ceilingInput(context, prefix));
+  if (tool === "ceiling") return runCeiling(context.bundles.ceiling, ceilingInput(context, prefix));
   if (tool === "aws" && aws !== undefined) {
     return aws(library.skillsDirectory, prefix, server.endpoint);
   }

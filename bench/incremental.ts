@@ -37,7 +37,10 @@ async function runIncrementalTool(
 ): Promise<{ ms: number; storedBytes?: number }> {
   const { aws, rclone, library, proxy } = context;
   if (tool === "publisher") {
-    const { ms, result } = await runPublisher(publishSettings(context, prefix, proxy.endpoint));
+    const { ms, result } = await runPublisher(
+      context.bundles.publisher,
+      publishSettings(context, prefix, proxy.endpoint),
+    );
     if (result.uploaded !== 1 || result.copied !== library.files - 1) {
       throw new Error(
         `Expected one upload and ${library.files - 1} copies, got ${result.uploaded} uploads and ${result.copied} copies`,

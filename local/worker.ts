@@ -173,7 +173,8 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
           watch: false,
           enableContainers: false,
           generateTypes: false,
-          logLevel: options.verbose ? "log" : "warn",
+          // At "warn", wrangler repeats a bundling warning about @cloudflare/sandbox on every start.
+          logLevel: options.verbose ? "log" : "error",
         },
       });
       await started.ready;

@@ -118,11 +118,11 @@ export async function pollUntil(
 }
 
 /**
- * Checks a path with `test` in a child process. A `stat` on an s3fs mount
- * holds one libuv pool thread until s3fs answers, and s3fs may be waiting
- * for the s3rver of this same process, whose file reads need that pool too:
- * with as many stats in flight as pool threads (4 by default) the process
- * deadlocks. A child process does not use the pool.
+ * Checks a path with `test` in a child process instead of `stat`. A stat on
+ * an s3fs mount holds a libuv pool thread until s3fs has the object, so with
+ * a bucket server in this process (an in-process s3rver, as some tests start)
+ * as many stats as pool threads (4 by default) deadlock it. The local stack
+ * runs s3rver in a child process; this keeps the host safe with any bucket.
  */
 export async function testPath(path: string, flag: "-e" | "-f"): Promise<boolean> {
   try {

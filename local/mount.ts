@@ -120,7 +120,7 @@ export async function pollUntil(
 /**
  * Checks a path with `test` in a child process instead of `stat`. A stat on
  * an s3fs mount holds a libuv pool thread until s3fs has the object, so with
- * a bucket server in this process (an in-process s3rver, as some tests start)
+ * a bucket server in this process (s3rver started in-process, for example)
  * as many stats as pool threads (4 by default) deadlock it. The local stack
  * runs s3rver in a child process; this keeps the host safe with any bucket.
  */

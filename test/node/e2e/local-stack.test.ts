@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../core/logger.ts";
-import { detectS3fs, listMountPoints, type MountMode } from "../../../local/mount.ts";
+import { detectS3fs, isMountPoint, listMountPoints, type MountMode } from "../../../local/mount.ts";
 import { type OpenedSession, type Stack, startStack } from "../../../local/stack.ts";
 import { listFiles } from "../../../local/tree.ts";
 import { createGitRepo, type GitRepo } from "../support/git-repo.ts";
@@ -123,7 +123,14 @@ function describeMode(mode: MountMode): void {
       expect(contents).toEqual(reads.map((path) => FIRST_TREE[path]?.content));
     });
 
-    it("mounts read-only", async () => {
+    it("mounts read-only", async (context) => {
+      // Root ignores file modes, so a copy is read-only for root only as a
+      // read-only bind mount, which needs CAP_SYS_ADMIN.
+      const root = process.getuid?.() === 0;
+      if (mode === "copy" && root && !(await isMountPoint(first.mountPath))) {
+        console.warn("read-only bind mounts unavailable: root can write to copies here");
+        context.skip();
+      }
       await expect(
         execFileAsync("sh", ["-c", `echo x > "${join(first.mountPath, "alpha/SKILL.md")}"`]),
       ).rejects.toThrow();

@@ -26,9 +26,9 @@ interface Run {
   stderr: string;
 }
 
-function runNpmStart(cwd: string): Promise<Run> {
+function runNpmStart(cwd: string, npmOptions: string[] = []): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["start", "--", "--once", "--json"], {
+    const child = spawn("npm", ["start", ...npmOptions, "--", "--once", "--json"], {
       cwd,
       env: { ...process.env, NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
@@ -134,11 +134,12 @@ describe("npm start --once --json", () => {
     async () => {
       const path = join(clone, ".r2-skills", "local.json");
       const before = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
-      const run = await runNpmStart(clone);
+      // --silent drops npm's banner, so stdout is the JSON object alone.
+      const run = await runNpmStart(clone, ["--silent"]);
       expect(run.code, run.stderr).toBe(0);
-      const lines = ownOutput(run.stdout);
-      expect(lines).toHaveLength(1);
-      const result = JSON.parse(lines[0] ?? "") as OnceResult;
+      expect(run.stdout.endsWith("}\n")).toBe(true);
+      expect(run.stdout.trimEnd().split("\n")).toHaveLength(1);
+      const result = JSON.parse(run.stdout) as OnceResult;
       expect(result.version).toBe(head);
       expect(result.sessionId).not.toBe(firstResult.sessionId);
       expect(result.files).toEqual(skillFiles);

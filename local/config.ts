@@ -86,6 +86,7 @@ export function parseStartOptions(argv: string[], cwd: string): StartOptions | u
   }
   const { values } = parsed;
   if (values.help) return undefined;
+
   const mount = values.mount ?? "auto";
   if (mount !== "auto" && mount !== "s3fs" && mount !== "copy") {
     throw new UsageError(`Invalid --mount ${JSON.stringify(mount)}: expected auto, s3fs or copy`);
@@ -93,18 +94,21 @@ export function parseStartOptions(argv: string[], cwd: string): StartOptions | u
   if (values.json && !values.once) {
     throw new UsageError("--json needs --once: the JSON result describes one round");
   }
+
   const channel = values.channel ?? "production";
   try {
     assertChannel(channel, "--channel");
   } catch (error: unknown) {
     throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
   }
+
   const skillsPath = (values.skills ?? "skills").replace(/^\.\/+/, "").replace(/\/+$/, "");
   if (skillsPath === "" || skillsPath.startsWith("/") || skillsPath.split("/").includes("..")) {
     throw new UsageError(
       `Invalid --skills ${JSON.stringify(values.skills)}: expected a folder inside the repository, such as "skills"`,
     );
   }
+
   return {
     repositoryRoot: resolve(cwd),
     skillsPath,

@@ -13,12 +13,11 @@ import { manifestKey as manifestKeyOf, versionPrefix } from "../core/keys.ts";
 import type { Logger } from "../core/logger.ts";
 import type { MountRequest, MountResponse, SandboxStatus } from "../core/sandbox-host.ts";
 import { type BucketAccess, readManifest } from "./bucket.ts";
+import { copyVersion, removeTree } from "./copy.ts";
 import {
-  copyVersion,
   DEFAULT_MOUNT_TIMEOUT_MS,
   type MountMode,
   mountWithS3fs,
-  removeTree,
   testPath,
   unmount,
 } from "./mount.ts";

@@ -13,11 +13,11 @@ import { publish } from "../publisher/publish.ts";
 import type { PublishResult, PublishSettings } from "../publisher/types.ts";
 import { type BucketAccess, createBucketClient } from "./bucket.ts";
 import { type LocalFile, loadOrCreateSecrets, type MountChoice, writeLocalFile } from "./config.ts";
+import { removeTree } from "./copy.ts";
 import {
   detectS3fs,
   listMountPoints,
   type MountMode,
-  removeTree,
   unmount,
   writePasswordFile,
 } from "./mount.ts";

@@ -4,13 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  detectS3fs,
-  listMountPoints,
-  pollUntil,
-  removeTree,
-  unmount,
-} from "../../../local/mount.ts";
+import { removeTree } from "../../../local/copy.ts";
+import { detectS3fs, listMountPoints, pollUntil, unmount } from "../../../local/mount.ts";
 
 const execFileAsync = promisify(execFile);
 const isRoot = process.getuid?.() === 0;

@@ -12,7 +12,8 @@ import {
   MODE_REGULAR,
 } from "../../../core/manifest.ts";
 import { createBucketClient } from "../../../local/bucket.ts";
-import { copyVersion, removeTree, unmount } from "../../../local/mount.ts";
+import { copyVersion, removeTree } from "../../../local/copy.ts";
+import { unmount } from "../../../local/mount.ts";
 import { startFaultProxy } from "../support/fault-proxy.ts";
 import { type S3Server, startS3Server } from "../support/s3-server.ts";
 import { cleanClient } from "./bucket-audit.ts";

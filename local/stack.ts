@@ -8,9 +8,7 @@ import { mkdir, readdir } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "../core/logger.ts";
-import { formatProblem } from "../core/validation.ts";
-import { publish } from "../publisher/publish.ts";
-import type { PublishResult, PublishSettings } from "../publisher/types.ts";
+import type { PublishResult } from "../publisher/types.ts";
 import { type BucketAccess, createBucketClient } from "./bucket.ts";
 import { type LocalFile, loadOrCreateSecrets, type MountChoice, writeLocalFile } from "./config.ts";
 import { removeTree } from "./copy.ts";
@@ -22,6 +20,12 @@ import {
   writePasswordFile,
 } from "./mount.ts";
 import { assertPortFree } from "./ports.ts";
+import {
+  localPublishSettings,
+  type OpenedSession,
+  openSessionThrough,
+  publishOrThrow,
+} from "./round.ts";
 import { type LocalS3, startLocalS3 } from "./s3-server.ts";
 import { type SandboxHost, startSandboxHost } from "./sandbox-host.ts";
 import { type LocalWorker, startLocalWorker } from "./worker.ts";
@@ -56,17 +60,6 @@ export class StepError extends Error {
     super(`${step} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.step = step;
   }
-}
-
-/** The body of the Worker's `POST /sessions` reply that the stack reads. */
-export interface OpenedSession {
-  sessionId: string;
-  version: string;
-  channel: string | null;
-  /** Mount mode of the sandbox host. */
-  mode: MountMode;
-  /** Absolute path of the session's mounted skills folder on this machine. */
-  mountPath: string;
 }
 
 export interface Stack {
@@ -125,13 +118,6 @@ async function clearStaleSessions(root: string, logger: Logger): Promise<void> {
   if (entries.length > 0)
     logger.info(`Removing ${entries.length} session folder(s) from an earlier run`);
   await removeTree(root);
-}
-
-interface SessionReply {
-  sessionId?: unknown;
-  version?: unknown;
-  channel?: unknown;
-  error?: { code?: unknown; message?: unknown };
 }
 
 /** Starts the bucket, the sandbox host and the Worker, in that order. */
@@ -227,35 +213,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     await step(logger, "Writing local.json", () => writeLocalFile(stateDir, local));
 
-    const publishSettings: PublishSettings = {
-      source: {
-        repositoryRoot: options.repositoryRoot,
-        skillsPath: options.skillsPath,
-        mode: "working-tree",
-        repository: null,
-        ref: null,
-        run: { id: "local", attempt: 1, url: null },
-      },
-      store: {
-        bucket: local.s3.bucket,
-        endpoint: local.s3.endpoint,
-        region: local.s3.region,
-        accessKeyId: local.s3.accessKeyId,
-        secretAccessKey: local.s3.secretAccessKey,
-        prefix: local.s3.prefix,
-        concurrency: 8,
-        forcePathStyle: true,
-      },
+    const settings = localPublishSettings({
+      repositoryRoot: options.repositoryRoot,
+      skillsPath: options.skillsPath,
       channel: options.channel,
-      validation: "strict",
-      dryRun: false,
-      notify: {
-        url: `${worker.url}/webhooks/publish`,
-        secret: local.webhookSecret,
-        attempts: 3,
-        timeoutMs: 10_000,
-      },
-    };
+      local,
+    });
 
     return {
       local,
@@ -264,57 +227,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       host,
       worker,
       publish: () =>
-        step(logger, `Publishing ${options.skillsPath} to channel ${options.channel}`, async () => {
-          const result = await publish(publishSettings, logger);
-          if (result.outcome === "invalid") {
-            const errors = result.problems.filter((problem) => problem.severity === "error");
-            throw new Error(
-              `${errors.length} invalid skill file problem(s); fix them and save again:\n${errors.map(formatProblem).join("\n")}`,
-            );
-          }
-          if (!result.notified) {
-            throw new Error(
-              `the Worker was not notified (${result.notifySkipped ?? "unknown reason"})`,
-            );
-          }
-          return result;
-        }),
+        step(logger, `Publishing ${options.skillsPath} to channel ${options.channel}`, () =>
+          publishOrThrow(settings, logger),
+        ),
       openSession: () =>
-        step(logger, "Opening a session", async () => {
-          const response = await fetch(`${worker.url}/sessions`, {
-            method: "POST",
-            headers: {
-              authorization: `Bearer ${local.sessionToken}`,
-              "content-type": "application/json",
-            },
-            body: JSON.stringify({ channel: options.channel }),
-          });
-          const reply = (await response.json()) as SessionReply;
-          if (
-            !response.ok ||
-            typeof reply.sessionId !== "string" ||
-            typeof reply.version !== "string"
-          ) {
-            const message =
-              typeof reply.error?.message === "string"
-                ? reply.error.message
-                : JSON.stringify(reply);
-            throw new Error(`POST /sessions returned ${response.status}: ${message}`);
-          }
-          const status = host.sessions.status(reply.sessionId);
-          if (status?.mount == null) {
-            throw new Error(
-              `the Worker opened session ${reply.sessionId}, but the sandbox host has no mount for it`,
-            );
-          }
-          return {
-            sessionId: reply.sessionId,
-            version: reply.version,
-            channel: typeof reply.channel === "string" ? reply.channel : null,
-            mode: status.mount.mode,
-            mountPath: status.mount.path,
-          };
-        }),
+        step(logger, "Opening a session", () =>
+          openSessionThrough(worker.url, local.sessionToken, options.channel, host),
+        ),
       stop: stopAll,
     };
   } catch (error: unknown) {
@@ -326,3 +245,5 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     throw error;
   }
 }
+
+export type { OpenedSession } from "./round.ts";

@@ -1,0 +1,140 @@
+/**
+ * One round of the local stack: publish the skills folder the way the
+ * Action does, then open a session through the Worker and find where the
+ * sandbox host mounted its version.
+ */
+
+import type { Logger } from "../core/logger.ts";
+import { formatProblem } from "../core/validation.ts";
+import { publish } from "../publisher/publish.ts";
+import type { PublishResult, PublishSettings } from "../publisher/types.ts";
+import type { LocalFile } from "./config.ts";
+import type { MountMode } from "./mount.ts";
+import type { SandboxHost } from "./sandbox-host.ts";
+
+/** A session the Worker opened, and where its version is on this machine. */
+export interface OpenedSession {
+  sessionId: string;
+  version: string;
+  channel: string | null;
+  /** Mount mode of the sandbox host. */
+  mode: MountMode;
+  /** Absolute path of the session's mounted skills folder on this machine. */
+  mountPath: string;
+}
+
+/** The fields of the Worker's `POST /sessions` reply that the stack reads. */
+interface SessionReply {
+  sessionId?: unknown;
+  version?: unknown;
+  channel?: unknown;
+  error?: { code?: unknown; message?: unknown };
+}
+
+export interface LocalPublishInput {
+  repositoryRoot: string;
+  skillsPath: string;
+  channel: string;
+  local: LocalFile;
+}
+
+/**
+ * Returns publisher settings for the local stack: the working tree
+ * (uncommitted changes included), strict validation, the local bucket and
+ * the local Worker's webhook.
+ */
+export function localPublishSettings(input: LocalPublishInput): PublishSettings {
+  const { local } = input;
+  return {
+    source: {
+      repositoryRoot: input.repositoryRoot,
+      skillsPath: input.skillsPath,
+      mode: "working-tree",
+      repository: null,
+      ref: null,
+      run: { id: "local", attempt: 1, url: null },
+    },
+    store: {
+      bucket: local.s3.bucket,
+      endpoint: local.s3.endpoint,
+      region: local.s3.region,
+      accessKeyId: local.s3.accessKeyId,
+      secretAccessKey: local.s3.secretAccessKey,
+      prefix: local.s3.prefix,
+      concurrency: 8,
+      forcePathStyle: true,
+    },
+    channel: input.channel,
+    validation: "strict",
+    dryRun: false,
+    notify: {
+      url: `${local.workerUrl}/webhooks/publish`,
+      secret: local.webhookSecret,
+      attempts: 3,
+      timeoutMs: 10_000,
+    },
+  };
+}
+
+/** Publishes and throws when a skill is invalid or the Worker was not notified. */
+export async function publishOrThrow(
+  settings: PublishSettings,
+  logger: Logger,
+): Promise<PublishResult> {
+  const result = await publish(settings, logger);
+  if (result.outcome === "invalid") {
+    const errors = result.problems.filter((problem) => problem.severity === "error");
+    throw new Error(
+      `${errors.length} invalid skill file problem(s); fix them and save again:\n${errors.map(formatProblem).join("\n")}`,
+    );
+  }
+  if (!result.notified) {
+    throw new Error(`the Worker was not notified (${result.notifySkipped ?? "unknown reason"})`);
+  }
+  return result;
+}
+
+async function readReply(response: Response): Promise<SessionReply> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as SessionReply;
+  } catch {
+    return { error: { message: `a body that is not JSON: ${text.slice(0, 200)}` } };
+  }
+}
+
+/** Opens a new session on `channel` through the Worker's `POST /sessions`. */
+export async function openSessionThrough(
+  workerUrl: string,
+  sessionToken: string,
+  channel: string,
+  host: SandboxHost,
+): Promise<OpenedSession> {
+  const response = await fetch(`${workerUrl}/sessions`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${sessionToken}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({ channel }),
+  });
+  const reply = await readReply(response);
+  if (!response.ok || typeof reply.sessionId !== "string" || typeof reply.version !== "string") {
+    const message =
+      typeof reply.error?.message === "string" ? reply.error.message : JSON.stringify(reply);
+    throw new Error(`POST /sessions returned ${response.status}: ${message}`);
+  }
+  const status = host.sessions.status(reply.sessionId);
+  if (status?.mount == null) {
+    throw new Error(
+      `the Worker opened session ${reply.sessionId}, but the sandbox host has no mount for it`,
+    );
+  }
+  return {
+    sessionId: reply.sessionId,
+    version: reply.version,
+    channel: typeof reply.channel === "string" ? reply.channel : null,
+    mode: status.mount.mode,
+    mountPath: status.mount.path,
+  };
+}

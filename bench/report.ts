@@ -41,10 +41,17 @@ export interface IncrementalResult {
 
 export interface SessionResult {
   files: number;
+  skills: number;
   mode: "s3fs" | "copy";
-  /** Milliseconds per round from the session request until every SKILL.md is readable. */
+  /** Milliseconds per round from the session request until every SKILL.md has been read. */
   runs: number[];
   median: number;
+  /**
+   * Milliseconds per round until `POST /sessions` returns, which the sandbox
+   * host holds back until the version's first SKILL.md is readable.
+   */
+  readyRuns: number[];
+  readyMedian: number;
 }
 
 export interface ActionResult {
@@ -154,12 +161,14 @@ export function renderMarkdown(report: BenchReport): string {
   );
   if (report.session.length > 0) {
     parts.push(
-      "### Session start until every SKILL.md is readable (seconds)",
+      "### Session start (seconds)",
       table(
-        ["Files", "Mode", "Median", "Rounds"],
+        ["Files", "Skills", "Mode", "Session ready", "Every SKILL.md read", "Rounds (all read)"],
         report.session.map((result) => [
           String(result.files),
+          String(result.skills),
           result.mode,
+          seconds(result.readyMedian),
           seconds(result.median),
           result.runs.map(seconds).join(", "),
         ]),

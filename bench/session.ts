@@ -74,14 +74,24 @@ async function measureMode(
     try {
       await stack.publish();
       const runs: number[] = [];
+      const readyRuns: number[] = [];
       for (let round = 0; round < rounds; round++) {
         const reader = startReader(library.skillFiles);
         const started = performance.now();
         const session = await stack.openSession();
+        readyRuns.push(performance.now() - started);
         await reader.read(session.mountPath);
         runs.push(performance.now() - started);
       }
-      return { files: library.files, mode, runs, median: median(runs) };
+      return {
+        files: library.files,
+        skills: library.skills,
+        mode,
+        runs,
+        median: median(runs),
+        readyRuns,
+        readyMedian: median(readyRuns),
+      };
     } finally {
       await stack.stop();
     }

@@ -75098,7 +75098,8 @@ async function collectWorkingTree(root, skillsPath) {
             listing.problems.push(invalidNameProblem(skillsPath, path));
             return undefined;
         }
-        const stats = await lstatOrUndefined(absolutePath);
+        const display = displayPath(skillsPath, path);
+        const stats = await onDisk(display, () => lstatOrUndefined(absolutePath));
         // Deleted but still tracked, or replaced by a folder whose files are listed on their own.
         if (stats === undefined || stats.isDirectory())
             return undefined;
@@ -75108,8 +75109,19 @@ async function collectWorkingTree(root, skillsPath) {
                 kind: "symlink",
                 mode: MODE_REGULAR,
                 content: { kind: "disk", absolutePath },
-                target: await (0,promises_.readlink)(absolutePath, "utf8"),
+                target: await onDisk(display, () => (0,promises_.readlink)(absolutePath, "utf8")),
             };
+        }
+        // Reading a FIFO or a device could block or never end.
+        if (!stats.isFile()) {
+            listing.paths.push(path);
+            listing.problems.push({
+                severity: "error",
+                file: display,
+                line: 0,
+                message: "This is not a regular file (a FIFO, socket or device): remove it",
+            });
+            return undefined;
         }
         const executable = process.platform === "win32"
             ? indexModes.get(repoPath) === "100755"
@@ -75130,7 +75142,8 @@ async function collectWorkingTree(root, skillsPath) {
     const resolved = resolveEntries(listing, skillsPath);
     const files = await Promise.all(resolved.map(({ path, mode, content }) => limit(async () => {
         const absolutePath = content.kind === "disk" ? content.absolutePath : "";
-        const bytes = await (0,promises_.readFile)(absolutePath);
+        const display = displayPath(skillsPath, path);
+        const bytes = await onDisk(display, () => (0,promises_.readFile)(absolutePath));
         const sha256 = sha256Of(bytes);
         return {
             path,
@@ -75138,7 +75151,7 @@ async function collectWorkingTree(root, skillsPath) {
             size: bytes.byteLength,
             sha256,
             read: async () => {
-                const current = await (0,promises_.readFile)(absolutePath);
+                const current = await onDisk(display, () => (0,promises_.readFile)(absolutePath));
                 if (sha256Of(current) !== sha256) {
                     throw new errors/* PublishError */.S("source-changed", `${displayPath(skillsPath, path)} changed on disk while publishing: run the publish again once the file is saved`);
                 }
@@ -75147,6 +75160,19 @@ async function collectWorkingTree(root, skillsPath) {
         };
     })));
     return { files, paths: listing.paths.sort(), problems: listing.problems };
+}
+/** Runs a file system call on a file to publish, turning its failure into a `PublishError`. */
+async function onDisk(display, work) {
+    try {
+        return await work();
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === "ENOENT") {
+            throw new errors/* PublishError */.S("source-changed", `${display} was deleted while publishing: run the publish again`, { cause: error });
+        }
+        throw new errors/* PublishError */.S("source-unreadable", `Cannot read ${display}: ${(0,errors/* messageOf */.b)(error)}; check its permissions`, { cause: error });
+    }
 }
 async function lstatOrUndefined(path) {
     try {

@@ -62,7 +62,11 @@ export interface SettingsInput {
   prefix?: string;
   channel?: string;
   concurrency?: number;
-  /** Timeout of one S3 request; short, so hung requests in fault runs cost little time. */
+  /**
+   * Timeout of one S3 request; 15 s by default, so a loaded test machine
+   * does not fail publishes. Fault runs pass a short one, so hung requests
+   * cost little time.
+   */
   requestTimeoutMs?: number;
   notify?: PublishSettings["notify"];
 }
@@ -86,7 +90,7 @@ export function publishSettings(input: SettingsInput): PublishSettings {
       prefix: input.prefix ?? "",
       concurrency: input.concurrency ?? 4,
       forcePathStyle: true,
-      requestTimeoutMs: input.requestTimeoutMs ?? 2000,
+      requestTimeoutMs: input.requestTimeoutMs ?? 15_000,
     },
     channel: input.channel ?? "production",
     validation: "claude-code",

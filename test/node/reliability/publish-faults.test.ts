@@ -80,6 +80,7 @@ describe("publish through injected faults", () => {
               s3,
               endpoint: proxy.url,
               prefix,
+              requestTimeoutMs: 2000,
             });
             const outcome = await tryPublish(settings);
             totals.publishes += 1;

@@ -107,7 +107,8 @@ describe("publish killed at random points", () => {
         if (after.manifests.has(sha)) totals.manifestBeforeKill += 1;
 
         const rerun = await tryPublish(settings);
-        expect(rerun.ok, `re-run of seed ${seed}`).toBe(true);
+        const failure = rerun.ok ? "" : String(rerun.error);
+        expect(failure, `re-run of seed ${seed} after a kill at ${killAfter} ms`).toBe("");
         const final = await auditBucket(s3, prefix);
         expect(final.problems).toEqual([]);
         expect(final.complete).toEqual([sha]);

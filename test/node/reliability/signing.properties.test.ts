@@ -26,7 +26,8 @@ const keyBytes = fc.uint8Array({ minLength: 16, maxLength: 64 });
 const secretOf = (bytes: Uint8Array): string => `whsec_${Buffer.from(bytes).toString("base64")}`;
 const webhookId = fc.stringMatching(/^[\x21-\x7e]{1,256}$/);
 const body = fc.oneof(anyString(300), fc.json(), fc.string({ unit: "binary", maxLength: 300 }));
-const timestamp = fc.integer({ min: NOW - 300, max: NOW + 300 });
+// One second inside the tolerance, so a changed timestamp stays within it.
+const timestamp = fc.integer({ min: NOW - 299, max: NOW + 299 });
 
 /** A signature header that is nearly valid: right scheme, wrong bytes, extra parts. */
 const signatureLike = fc.oneof(

@@ -144,13 +144,25 @@ export function renderMarkdown(report: BenchReport): string {
         seconds(median.ms),
         Number.isFinite(median.requests) ? String(median.requests) : "n/a",
         kib(median.bytesSent),
+        kib(result.changedFileBytes),
         kib(result.minimumBytes),
       ]);
     }
   }
   parts.push(
     "### Incremental publish, one file changed",
-    table(["Files", "Tool", "Seconds", "Requests", "KiB sent", "Minimum KiB"], incrementalRows),
+    table(
+      [
+        "Files",
+        "Tool",
+        "Seconds",
+        "Requests",
+        "KiB sent",
+        "Changed file KiB",
+        "New version minimum KiB",
+      ],
+      incrementalRows,
+    ),
     table(
       ["Files", "Publisher / rclone sync"],
       report.incremental.map((result) => [

@@ -11,7 +11,7 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type BenchContext, CHANNEL } from "./context.ts";
+import { type BenchContext, CHANNEL, requireProxy } from "./context.ts";
 import { SKILLS_PATH } from "./library.ts";
 import type { ActionResult } from "./report.ts";
 import { median } from "./stats.ts";
@@ -23,7 +23,8 @@ export const ACTION_BUNDLE = fileURLToPath(new URL("../dist/index.js", import.me
 
 /** The runner's environment for one run; inputs are `INPUT_<NAME>` as `@actions/core` reads them. */
 function runnerEnv(context: BenchContext, folder: string, prefix: string): NodeJS.ProcessEnv {
-  const { server, proxy, library } = context;
+  const { server, library } = context;
+  const proxy = requireProxy(context);
   return {
     PATH: process.env.PATH ?? "/usr/bin:/bin",
     HOME: folder,
@@ -50,7 +51,7 @@ function runnerEnv(context: BenchContext, folder: string, prefix: string): NodeJ
 }
 
 async function coldStart(context: BenchContext, folder: string, prefix: string): Promise<number> {
-  const firstRequest = context.proxy.nextRequest();
+  const firstRequest = requireProxy(context).nextRequest();
   const started = performance.now();
   const child = spawn(process.execPath, [ACTION_BUNDLE], {
     env: runnerEnv(context, folder, prefix),

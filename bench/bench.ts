@@ -137,7 +137,8 @@ async function runSizes(
     progress(`Generating a library of ${size} files`);
     const library = await createLibrary(size, options.seed);
     const server: BenchServer = external ?? (await startLocalServer());
-    const proxy = await startCountingProxy(server.endpoint);
+    const countable = new URL(server.endpoint).protocol === "http:";
+    const proxy = countable ? await startCountingProxy(server.endpoint) : undefined;
     const tools = await createReferenceTools(server);
     try {
       const context: BenchContext = {
@@ -174,6 +175,7 @@ async function runSizes(
         progress(`${size} files, round ${round + 1} of ${options.rounds}: full publish`);
         const full = await runFullRound(context, round);
         for (const tool of fullTools) fullRuns[tool].push(full[tool] ?? Number.NaN);
+        if (proxy === undefined) continue;
         progress(`${size} files, round ${round + 1} of ${options.rounds}: incremental publish`);
         const incremental = await runIncrementalRound(context, round);
         for (const tool of incrementalTools) {
@@ -183,9 +185,15 @@ async function runSizes(
         changedFileBytes.push(incremental.changedFileBytes);
       }
       report.full.push(summarizeFull(context, fullRuns));
-      report.incremental.push(
-        summarizeIncremental(context, incrementalRuns, minimumBytes, changedFileBytes),
-      );
+      if (proxy !== undefined) {
+        report.incremental.push(
+          summarizeIncremental(context, incrementalRuns, minimumBytes, changedFileBytes),
+        );
+      } else if (sizeIndex === 0) {
+        report.skipped.push(
+          `Incremental publish and Action cold start: ${server.endpoint} is not plain HTTP, so the counting proxy cannot forward to it`,
+        );
+      }
 
       progress(`${size} files: session start`);
       const sessions = await measureSessions(context, options.rounds);
@@ -194,7 +202,7 @@ async function runSizes(
         if (!report.skipped.includes(reason)) report.skipped.push(reason);
       }
 
-      if (sizeIndex === 0) {
+      if (sizeIndex === 0 && proxy !== undefined) {
         progress("Action cold start");
         const action = await measureAction(context, options.rounds);
         if ("reason" in action) report.skipped.push(action.reason);
@@ -202,7 +210,7 @@ async function runSizes(
       }
     } finally {
       await tools.close();
-      await proxy.close();
+      await proxy?.close();
       if (external === undefined) await server.close();
       await library.close();
     }

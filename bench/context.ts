@@ -15,7 +15,8 @@ export const CEILING_CONCURRENCY = 64;
 
 export interface BenchContext {
   server: BenchServer;
-  proxy: CountingProxy;
+  /** `undefined` when the server is not plain HTTP, which the proxy cannot forward. */
+  proxy: CountingProxy | undefined;
   /** `undefined` for a reference tool that is not installed. */
   aws: ReferenceTools["awsSync"] | undefined;
   rclone: ReferenceTools["rclone"] | undefined;
@@ -28,6 +29,16 @@ export interface BenchContext {
   concurrency: number;
   /** Runs that failed, each with the tool, size, round and error; the run goes on without them. */
   failures: string[];
+}
+
+/** Returns the counting proxy; throws when the server has none. */
+export function requireProxy(context: BenchContext): CountingProxy {
+  if (context.proxy === undefined) {
+    throw new Error(
+      `No counting proxy for ${context.server.endpoint}: it forwards plain HTTP only`,
+    );
+  }
+  return context.proxy;
 }
 
 /** Runs one measured tool run; records a failure in `context.failures` and returns `undefined`. */

@@ -13,6 +13,7 @@ import {
   CHANNEL,
   objectSizes,
   publishSettings,
+  requireProxy,
   rotate,
 } from "./context.ts";
 import { fullPrefix } from "./full.ts";
@@ -35,7 +36,8 @@ async function runIncrementalTool(
   tool: IncrementalTool,
   prefix: string,
 ): Promise<{ ms: number; storedBytes?: number }> {
-  const { aws, rclone, library, proxy } = context;
+  const { aws, rclone, library } = context;
+  const proxy = requireProxy(context);
   if (tool === "publisher") {
     const { ms, result } = await runPublisher(
       context.bundles.publisher,
@@ -66,7 +68,8 @@ export async function runIncrementalRound(
   context: BenchContext,
   round: number,
 ): Promise<IncrementalRound> {
-  const { aws, rclone, library, proxy } = context;
+  const { aws, rclone, library } = context;
+  const proxy = requireProxy(context);
   const changedFileBytes = await library.changeOneFile(round + 1);
   const tools: IncrementalTool[] = ["publisher"];
   if (aws !== undefined) tools.push("aws");

@@ -44,7 +44,7 @@ export function externalServer(env: NodeJS.ProcessEnv): BenchServer | undefined 
   return {
     endpoint,
     bucket,
-    region: env.AWS_REGION || "us-east-1",
+    region: env.R2_SKILLS_REGION || env.AWS_REGION || "us-east-1",
     accessKeyId,
     secretAccessKey,
     kind: "external",

@@ -21,7 +21,7 @@ const OUTPUT_TAIL = 4000;
 
 export const ACTION_BUNDLE = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 
-/** The runner's environment for one run; inputs are `INPUT_<NAME>` as `@actions/core` reads them. */
+/** Returns the runner's environment for one run; inputs are `INPUT_<NAME>` as `@actions/core` reads them. */
 function runnerEnv(context: BenchContext, folder: string, prefix: string): NodeJS.ProcessEnv {
   const { server, library } = context;
   const proxy = requireProxy(context);

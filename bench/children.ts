@@ -1,7 +1,7 @@
 /**
  * Runs the measured children, the publisher and the ceiling, as bundles
  * (see `bundle.ts`), each timed from spawn to exit. Input travels as JSON
- * on standard input because it holds the secret key.
+ * on standard input because it contains the secret key.
  */
 
 import { spawn } from "node:child_process";

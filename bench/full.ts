@@ -51,7 +51,7 @@ async function runFullTool(context: BenchContext, tool: FullTool, prefix: string
   throw new Error(`${tool} is not installed`);
 }
 
-/** The prefix a tool writes to in a round; the incremental round updates the same one. */
+/** Returns the prefix a tool writes to in a round; the incremental round updates the same one. */
 export function fullPrefix(context: BenchContext, round: number, tool: FullTool): string {
   return `${context.prefix}round-${round}/${tool}/`;
 }

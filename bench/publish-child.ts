@@ -1,7 +1,7 @@
 /**
  * Runs one publish in its own process, as the Action and the CLI do, so its
  * time includes process start like the reference tools' times. Reads
- * `PublishSettings` as JSON from standard input (it holds the secret key, so
+ * `PublishSettings` as JSON from standard input (it contains the secret key, so
  * it stays out of the argument list) and prints the `PublishResult` as JSON.
  */
 

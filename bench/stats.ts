@@ -1,6 +1,6 @@
 /** Summary statistics for the benchmark's repeated measurements. */
 
-/** The median of the finite `values` (a failed run is `NaN`); `NaN` when there are none. */
+/** Returns the median of the finite `values` (a failed run is `NaN`); `NaN` when there are none. */
 export function median(values: readonly number[]): number {
   const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
   if (sorted.length === 0) return Number.NaN;
@@ -11,7 +11,7 @@ export function median(values: readonly number[]): number {
 }
 
 /**
- * The median of the per-round ratios `numerator[i] / denominator[i]`. Pairing
+ * Returns the median of the per-round ratios `numerator[i] / denominator[i]`. Pairing
  * by round cancels drift that affects both tools of a round alike.
  */
 export function medianRatio(numerator: readonly number[], denominator: readonly number[]): number {

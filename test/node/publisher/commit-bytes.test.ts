@@ -15,9 +15,9 @@ afterEach(async () => {
   await h.close();
 });
 
-// Commit mode reads unchanged files from the work tree for speed; these
-// cases check that it still uploads the committed bytes when the work tree
-// differs from HEAD.
+// Commit mode reads a file from the work tree when its size and SHA-256
+// match the commit. These cases check that it still uploads the committed
+// bytes when the work tree differs from HEAD.
 describe("publish commit bytes", () => {
   it("ignores work tree edits and deletions", async () => {
     await h.repo.write("skills/pdf/SKILL.md", skillFile("pdf"));

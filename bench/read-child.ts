@@ -2,7 +2,7 @@
  * Reads every given file under a folder in full, in its own process. The
  * local stack runs s3rver inside the benchmark's process, so reading an s3fs
  * mount from there would block Node's thread pool on FUSE while s3rver needs
- * that pool to answer, and both would wait forever.
+ * that pool to respond, and both would wait forever.
  *
  * Standard input: a JSON array of relative paths on the first line, then the
  * folder on the second line once it exists. Prints the bytes read and exits.

@@ -51,9 +51,6 @@ Options:
   --state-dir PATH     Folder for data and secrets (default: .r2-skills)
   --verbose            Show debug lines and the Worker's own logs
   --help               Show this help
-
-npm prints its own "> r2-skills start" lines on stdout before the JSON; to get
-the JSON alone, run: npm start --silent -- --once --json
 `;
 
 /** A command-line option is invalid; the message names it and the fix. */

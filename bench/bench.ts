@@ -22,6 +22,7 @@ import type {
   IncrementalRun,
   IncrementalTool,
 } from "./report.ts";
+import { measureRequestCosts } from "./request-costs.ts";
 import { type BenchServer, externalServer, startLocalServer } from "./server.ts";
 import { measureSessions } from "./session.ts";
 import { median, medianRatio } from "./stats.ts";
@@ -107,10 +108,24 @@ export async function runBench(options: BenchOptions, progress: Progress): Promi
     action: null,
     skipped: [],
     failures: [],
+    requestCosts: null,
   };
   const external = externalServer(process.env);
   report.server = external?.kind ?? "s3rver";
   const runPrefix = `bench-${Date.now().toString(36)}/`;
+  if (external === undefined) {
+    progress("Measuring the server's cost per request");
+    const server = await startLocalServer();
+    try {
+      report.requestCosts = await measureRequestCosts(
+        server,
+        runPrefix,
+        options.smoke ? 100 : 1000,
+      );
+    } finally {
+      await server.close();
+    }
+  }
   progress("Bundling the publisher");
   const bundles = await bundleChildren();
   try {

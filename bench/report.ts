@@ -1,6 +1,7 @@
 /** The benchmark's report: its JSON shape and its Markdown rendering. */
 
 import type { TrafficCounts } from "./proxy.ts";
+import type { RequestCosts } from "./request-costs.ts";
 
 export type FullTool = "publisher" | "aws" | "rclone" | "ceiling";
 export type IncrementalTool = "publisher" | "aws" | "rclone";
@@ -62,6 +63,8 @@ export interface ActionResult {
 }
 
 export interface BenchReport {
+  /** Per-request costs of the server, measured once before the first size; `null` when skipped. */
+  requestCosts: RequestCosts | null;
   startedAt: string;
   settings: { sizes: number[]; rounds: number; seed: number; smoke: boolean; concurrency: number };
   machine: {
@@ -171,6 +174,16 @@ export function renderMarkdown(report: BenchReport): string {
       ]),
     ),
   );
+  const costs = report.requestCosts;
+  if (costs !== null) {
+    parts.push(
+      `### Server time per request (total time / ${costs.objects} requests of each kind, ${costs.concurrency} in flight, milliseconds)`,
+      table(
+        ["PutObject, 10 KiB", "HeadObject", "CopyObject, 10 KiB"],
+        [[costs.putMs, costs.headMs, costs.copyMs].map((ms) => (ms / costs.objects).toFixed(2))],
+      ),
+    );
+  }
   if (report.session.length > 0) {
     parts.push(
       "### Session start (seconds)",

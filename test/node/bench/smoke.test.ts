@@ -18,6 +18,11 @@ describe("bench smoke mode", () => {
     expect(report.machine.loadAtEnd).toHaveLength(3);
     expect(report.tools.node).toBe(process.version);
 
+    expect(report.requestCosts?.objects).toBe(100);
+    expect(report.requestCosts?.putMs).toBeGreaterThan(0);
+    expect(report.requestCosts?.headMs).toBeGreaterThan(0);
+    expect(report.requestCosts?.copyMs).toBeGreaterThan(0);
+
     expect(report.full).toHaveLength(1);
     const full = report.full[0];
     expect(full?.library.files).toBe(SMOKE_SIZE);

@@ -269,3 +269,29 @@ describe("webhook with hostile manifests", () => {
     expect(body.error.code).toBe("manifest_invalid");
   });
 });
+
+describe("session route body limit", () => {
+  it("rejects an endless body with 413", async () => {
+    // The stream sends more than the limit and then never ends, so only a
+    // reader that stops at the limit can answer.
+    const chunk = new TextEncoder().encode(`{"channel":"${"x".repeat(1024)}`);
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent < 8) {
+          sent += 1;
+          controller.enqueue(chunk);
+        }
+      },
+    });
+    const response = await harness.app.request("http://worker.test/sessions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${SESSION_TOKEN}`, "content-type": "application/json" },
+      body,
+      // @ts-expect-error: workerd needs duplex for a streamed request body; the DOM type lacks it.
+      duplex: "half",
+    });
+    expect(response.status).toBe(413);
+    expect(sent).toBeLessThan(8);
+  });
+});

@@ -16,6 +16,7 @@ import { Hono } from "hono";
 import { assertSessionId, InvalidIdError } from "../../core/ids.ts";
 import type { Logger } from "../../core/logger.ts";
 import { requireRole } from "../auth.ts";
+import { readBodyBytes } from "../body.ts";
 import type { Bucket } from "../bucket/types.ts";
 import type { WorkerConfig } from "../config.ts";
 import { describe, HttpError } from "../errors.ts";
@@ -25,7 +26,7 @@ import type { ResolveResult } from "../registry/types.ts";
 import type { SandboxProvider } from "../sandbox/types.ts";
 import { SandboxUnsupportedError } from "../sandbox/types.ts";
 import type { ClaimInput, ClaimResult, RedeemResult, SessionRecord } from "./records.ts";
-import { parseSessionRequest } from "./request.ts";
+import { MAX_SESSION_BODY_BYTES, parseSessionRequest } from "./request.ts";
 import { runSetupStep, setUpSandbox } from "./setup.ts";
 import { newTicket, TICKET_PATTERN, TICKET_TTL_MS, ticketDigest } from "./tickets.ts";
 
@@ -181,7 +182,10 @@ export function sessionRoutes(deps: SessionDeps): Hono<AppEnv> {
   }
 
   app.post("/sessions", requireRole(config, "session"), async (c) => {
-    const body = parseSessionRequest(await c.req.text());
+    // Read with the limit, so an oversized or endless body is cut off at
+    // MAX_SESSION_BODY_BYTES instead of being buffered whole.
+    const bytes = await readBodyBytes(c.req.raw, MAX_SESSION_BODY_BYTES);
+    const body = parseSessionRequest(new TextDecoder().decode(bytes));
     const sessionId = body.sessionId ?? crypto.randomUUID();
     annotate(c, { sessionId });
     const problem = sandboxes.sessionIdProblem(sessionId);

@@ -39,7 +39,7 @@ beforeAll(async () => {
   await env.SKILLS_BUCKET.put(objectKey("", VERSION, "pdf/run.sh"), SCRIPT);
 });
 
-/** A manifest built around `files` without the schema, as a hostile writer of the bucket could. */
+/** Builds a manifest around `files` without the schema, as a hostile writer of the bucket could. */
 function hostileManifest(files: ManifestFile[]): Manifest {
   const manifest = buildManifest({
     version: VERSION,

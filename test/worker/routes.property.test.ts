@@ -273,7 +273,7 @@ describe("webhook with hostile manifests", () => {
 describe("session route body limit", () => {
   it("rejects an endless body with 413", async () => {
     // The stream sends more than the limit and then never ends, so only a
-    // reader that stops at the limit can answer.
+    // reader that stops at the limit can respond.
     const chunk = new TextEncoder().encode(`{"channel":"${"x".repeat(1024)}`);
     let sent = 0;
     const body = new ReadableStream<Uint8Array>({

@@ -35,7 +35,7 @@ async function fileOf(path: string, content: string): Promise<ManifestFile> {
   };
 }
 
-/** A manifest around `files` without the schema, as a hostile writer of the bucket could make. */
+/** Builds a manifest around `files` without the schema, as a hostile writer of the bucket could. */
 function hostileManifest(files: ManifestFile[]): Manifest {
   const manifest = buildManifest({
     version: VERSION,

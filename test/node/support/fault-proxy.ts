@@ -8,7 +8,7 @@
  * - `hang`: no response until the client gives up or the proxy closes, so the
  *   client's own timeout has to fire.
  * - `dropBefore`: the connection is cut while the request body arrives; the
- *   server never sees the request.
+ *   server never receives the request.
  * - `dropAfter`: the server handles the request, then the connection is cut
  *   halfway through the response (or before it, when the body is empty). The
  *   write happened but the client sees a failure, so retries must be
@@ -93,7 +93,7 @@ function unitHash(text: string): number {
   return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
 }
 
-/** The part of a request that identifies it across runs. */
+/** Returns the part of a request that identifies it across runs. */
 function requestIdentity(method: string, rawUrl: string): string {
   const url = new URL(rawUrl, "http://proxy.invalid");
   const query = [...url.searchParams]

@@ -449,7 +449,27 @@ describe("publish recovery", () => {
     expect(warning?.message).toContain("missing from the base version");
   });
 
-  it("rolls a channel back to an older version", async () => {
+  it("keeps a head that names a newer commit", async () => {
+    await writeAll(FILES);
+    const older = await h.repo.commit({ message: "Older", date: "2026-01-01T00:00:00Z" });
+    await h.repo.write("skills/pdf/references/guide.md", "Changed.\n");
+    const newer = await h.repo.commit({ message: "Newer", date: "2026-01-02T00:00:00Z" });
+    await publish(h.settings(), recordingLogger());
+    await h.repo.git("checkout", "--quiet", older);
+    const logger = recordingLogger();
+
+    const result = await publish(h.settings(), logger);
+
+    expect(result.outcome).toBe("published");
+    expect(result.version).toBe(older);
+    const head = headSchema.parse(JSON.parse(await h.text("heads/production.json")));
+    expect(head.version).toBe(newer);
+    expect(
+      logger.lines.some((line) => line.level === "warn" && line.message.startsWith("Kept")),
+    ).toBe(true);
+  });
+
+  it("moves the head to a republished version of the same time", async () => {
     const first = await firstCommit();
     const original = await publish(h.settings(), recordingLogger());
     await h.repo.write("skills/pdf/references/guide.md", "Changed.\n");

@@ -44962,7 +44962,18 @@ async function writeManifest(store, key, serialized, logger) {
     logger.info(`Wrote ${key}`, { sha256: serialized.sha256 });
     return bytes.byteLength;
 }
-/** Writes the channel's head; returns it and the bytes sent. */
+/**
+ * Writes the channel's head; returns it and the bytes sent. When the stored
+ * head already names another version with a newer commit, as happens when
+ * two publishes to one channel overlap and the older finishes last, the
+ * stored head is kept and no bytes are sent: the head is the next publish's
+ * base, so it should stay on the newest commit.
+ *
+ * NOTE: the read and the write are two requests, so two publishes finishing
+ * at the same moment can still leave the older head. That costs the next
+ * publish extra uploads, never a wrong snapshot, because plans compare
+ * content; and the Worker orders versions by commit time on its own.
+ */
 async function writeHead(store, input, logger) {
     const head = headSchema.parse({
         schema: 1,
@@ -44976,10 +44987,30 @@ async function writeHead(store, input, logger) {
         publishedAt: new Date().toISOString(),
     });
     const key = headKey(input.root, input.channel);
+    const newer = await findNewerHead(store, key, head);
+    if (newer !== undefined) {
+        logger.warn(`Kept ${key}: it names version ${newer.version}, committed at ${newer.commit.timestamp}, newer than ${head.version} committed at ${head.commit.timestamp}`);
+        return { head, bytes: 0 };
+    }
     const bytes = new TextEncoder().encode(toStoredJson(head));
     await store.put(key, bytes, { contentType: JSON_CONTENT_TYPE, metadata: {} });
     logger.info(`Wrote ${key}: channel ${input.channel} is at ${head.version}`);
     return { head, bytes: bytes.byteLength };
+}
+/** Returns the stored head when it names another version with a newer commit. */
+async function findNewerHead(store, key, head) {
+    const text = await store.getText(key);
+    if (text === undefined)
+        return undefined;
+    const parsed = parseHead(text);
+    if ("reason" in parsed)
+        return undefined;
+    const stored = parsed.head;
+    if (stored.version === head.version)
+        return undefined;
+    const storedTime = Date.parse(stored.commit.timestamp);
+    const ownTime = Date.parse(head.commit.timestamp);
+    return storedTime > ownTime ? stored : undefined;
 }
 
 ;// CONCATENATED MODULE: ./core/plan.ts

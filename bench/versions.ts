@@ -29,5 +29,7 @@ export async function detectToolVersions(): Promise<Record<string, string | null
     git: git ?? null,
     s3rver: await packageVersion("s3rver"),
     "@aws-sdk/client-s3": await packageVersion("@aws-sdk/client-s3"),
+    esbuild: await packageVersion("esbuild"),
+    wrangler: await packageVersion("wrangler"),
   };
 }

@@ -12,7 +12,7 @@ import { assertRelativePath, checkRelativePath } from "./paths.ts";
 /**
  * Normalizes a root prefix to `""` or `a/b/`: surrounding slashes are
  * dropped and one trailing slash is added. Throws when a segment is empty,
- * `.` or `..`, or the prefix holds a backslash or control character.
+ * `.` or `..`, or the prefix contains a backslash or control character.
  */
 export function normalizePrefix(prefix: string | undefined): string {
   const trimmed = (prefix ?? "").trim().replace(/^\/+|\/+$/g, "");
@@ -26,27 +26,27 @@ export function normalizePrefix(prefix: string | undefined): string {
   return `${trimmed}/`;
 }
 
-/** The key prefix of a version's snapshot, ending in `/`. */
+/** Returns the key prefix of a version's snapshot, ending in `/`. */
 export function versionPrefix(root: string, version: string): string {
   return `${root}versions/${assertVersionId(version)}/`;
 }
 
-/** The key of one file of a version; `path` is `<skill>/<path>`. */
+/** Returns the key of one file of a version, where `path` is `<skill>/<path>`. */
 export function objectKey(root: string, version: string, path: string): string {
   return `${versionPrefix(root, version)}${assertRelativePath(path)}`;
 }
 
-/** The key of a version's manifest. */
+/** Returns the key of a version's manifest. */
 export function manifestKey(root: string, version: string): string {
   return `${root}manifests/${assertVersionId(version)}.json`;
 }
 
-/** The key of a channel's head. */
+/** Returns the key of a channel's head. */
 export function headKey(root: string, channel: string): string {
   return `${root}heads/${assertChannel(channel)}.json`;
 }
 
-/** The key prefix under which all manifests live. */
+/** Returns the key prefix of every manifest. */
 export function manifestsPrefix(root: string): string {
   return `${root}manifests/`;
 }

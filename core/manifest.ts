@@ -1,6 +1,6 @@
 /**
  * The manifest: `manifests/<version>.json`, the description of one version's
- * content and the commit that produced it. It holds nothing about where or
+ * content and the commit that produced it. It contains nothing about where or
  * when the version was published (channel, base, run), so the same version
  * can be published again or to another channel without changing it.
  */
@@ -54,7 +54,7 @@ export const commitSchema = z.strictObject({
   author: z.strictObject({ name: z.string(), email: z.string() }),
   /** Commit time, ISO 8601. */
   timestamp: z.iso.datetime({ offset: true }),
-  /** Whether the version holds uncommitted changes on top of `sha`. */
+  /** Whether the version contains uncommitted changes on top of `sha`. */
   dirty: z.boolean(),
 });
 
@@ -173,8 +173,8 @@ export function comparePaths(a: string, b: string): number {
 }
 
 /**
- * Whether two manifests describe the same content: the same files with the
- * same sha256 and mode. Commit text may differ (a rewritten message on the
+ * Compares the content of two manifests: the same files with the same
+ * sha256 and mode. Commit text may differ (a rewritten message on the
  * same tree does not change the version's files).
  */
 export function sameContent(a: Manifest, b: Manifest): boolean {

@@ -5,7 +5,7 @@
  * pushes, force pushes, shallow clones and re-runs all plan correctly.
  */
 
-import type { Manifest } from "./manifest.ts";
+import { comparePaths, type Manifest } from "./manifest.ts";
 
 export interface LocalFile {
   /** `<skill>/<path>`, relative to the skills folder. */
@@ -99,6 +99,6 @@ export function planVersion(files: readonly LocalFile[], base: Manifest | null):
     upload,
     copy,
     remove,
-    skills: [...skills.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    skills: [...skills.values()].sort((a, b) => comparePaths(a.name, b.name)),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * The protocol of the local sandbox host: a loopback HTTP service of the
- * local stack that stands in for Cloudflare's containers. The Worker's
+ * local stack that replaces Cloudflare's containers. The Worker's
  * `local` mount mode is its client. Every request carries
  * `Authorization: Bearer <host token>`; bodies and responses are JSON.
  *

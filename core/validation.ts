@@ -9,6 +9,7 @@
  */
 
 import { type FrontmatterField, normalizeLines, parseFrontmatter } from "./frontmatter.ts";
+import { comparePaths } from "./manifest.ts";
 import { checkRelativePath } from "./paths.ts";
 
 export type ValidationLevel = "strict" | "claude-code";
@@ -316,11 +317,9 @@ function findCollisions(paths: string[], display: (path: string) => string): Pro
 
 /** Sorts problems by file, then line, errors first. */
 export function sortProblems(problems: Problem[]): Problem[] {
+  const rank = (problem: Problem): number => (problem.severity === "error" ? 0 : 1);
   return [...problems].sort(
-    (a, b) =>
-      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
-      a.line - b.line ||
-      (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1),
+    (a, b) => comparePaths(a.file, b.file) || a.line - b.line || rank(a) - rank(b),
   );
 }
 

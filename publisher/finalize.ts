@@ -41,11 +41,11 @@ export interface HeadInput {
 }
 
 /**
- * Writes the channel's head; returns it and the bytes sent. When the stored
- * head already names another version with a newer commit, as happens when
- * two publishes to one channel overlap and the older finishes last, the
- * stored head is kept and no bytes are sent: the head is the next publish's
- * base, so it should stay on the newest commit.
+ * Writes the channel's head and returns it with the bytes sent. Two
+ * publishes to one channel can overlap, and the older may finish last. So
+ * when the stored head already names another version with a newer commit, it
+ * is kept and no bytes are sent, because the head is the next publish's base
+ * and should stay on the newest commit.
  *
  * NOTE: the read and the write are two requests, so two publishes finishing
  * at the same moment can still leave the older head. That costs the next

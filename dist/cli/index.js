@@ -43503,7 +43503,7 @@ class UnsafePathError extends Error {
 /**
  * Normalizes a root prefix to `""` or `a/b/`: surrounding slashes are
  * dropped and one trailing slash is added. Throws when a segment is empty,
- * `.` or `..`, or the prefix holds a backslash or control character.
+ * `.` or `..`, or the prefix contains a backslash or control character.
  */
 function normalizePrefix(prefix) {
     const trimmed = (prefix ?? "").trim().replace(/^\/+|\/+$/g, "");
@@ -43515,23 +43515,23 @@ function normalizePrefix(prefix) {
     }
     return `${trimmed}/`;
 }
-/** The key prefix of a version's snapshot, ending in `/`. */
+/** Returns the key prefix of a version's snapshot, ending in `/`. */
 function versionPrefix(root, version) {
     return `${root}versions/${assertVersionId(version)}/`;
 }
-/** The key of one file of a version; `path` is `<skill>/<path>`. */
+/** Returns the key of one file of a version, where `path` is `<skill>/<path>`. */
 function objectKey(root, version, path) {
     return `${versionPrefix(root, version)}${assertRelativePath(path)}`;
 }
-/** The key of a version's manifest. */
+/** Returns the key of a version's manifest. */
 function keys_manifestKey(root, version) {
     return `${root}manifests/${assertVersionId(version)}.json`;
 }
-/** The key of a channel's head. */
+/** Returns the key of a channel's head. */
 function headKey(root, channel) {
     return `${root}heads/${assertChannel(channel)}.json`;
 }
-/** The key prefix under which all manifests live. */
+/** Returns the key prefix of every manifest. */
 function manifestsPrefix(root) {
     return `${root}manifests/`;
 }
@@ -43539,7 +43539,7 @@ function manifestsPrefix(root) {
 ;// CONCATENATED MODULE: ./core/manifest.ts
 /**
  * The manifest: `manifests/<version>.json`, the description of one version's
- * content and the commit that produced it. It holds nothing about where or
+ * content and the commit that produced it. It contains nothing about where or
  * when the version was published (channel, base, run), so the same version
  * can be published again or to another channel without changing it.
  */
@@ -43586,7 +43586,7 @@ const commitSchema = strictObject({
     author: strictObject({ name: schemas_string(), email: schemas_string() }),
     /** Commit time, ISO 8601. */
     timestamp: iso_datetime({ offset: true }),
-    /** Whether the version holds uncommitted changes on top of `sha`. */
+    /** Whether the version contains uncommitted changes on top of `sha`. */
     dirty: schemas_boolean(),
 });
 const manifestSchema = strictObject({
@@ -43684,8 +43684,8 @@ function comparePaths(a, b) {
     return a < b ? -1 : 1;
 }
 /**
- * Whether two manifests describe the same content: the same files with the
- * same sha256 and mode. Commit text may differ (a rewritten message on the
+ * Compares the content of two manifests: the same files with the same
+ * sha256 and mode. Commit text may differ (a rewritten message on the
  * same tree does not change the version's files).
  */
 function sameContent(a, b) {
@@ -44685,6 +44685,7 @@ function firstLine(message) {
  */
 
 
+
 const VALIDATION_LEVELS = ["claude-code", "strict"];
 const SKILL_FILE = "SKILL.md";
 const NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -44932,9 +44933,8 @@ function findCollisions(paths, display) {
 }
 /** Sorts problems by file, then line, errors first. */
 function sortProblems(problems) {
-    return [...problems].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
-        a.line - b.line ||
-        (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1));
+    const rank = (problem) => (problem.severity === "error" ? 0 : 1);
+    return [...problems].sort((a, b) => comparePaths(a.file, b.file) || a.line - b.line || rank(a) - rank(b));
 }
 /** Formats a problem as `file:line: severity: message`. */
 function formatProblem(problem) {
@@ -44963,11 +44963,11 @@ async function writeManifest(store, key, serialized, logger) {
     return bytes.byteLength;
 }
 /**
- * Writes the channel's head; returns it and the bytes sent. When the stored
- * head already names another version with a newer commit, as happens when
- * two publishes to one channel overlap and the older finishes last, the
- * stored head is kept and no bytes are sent: the head is the next publish's
- * base, so it should stay on the newest commit.
+ * Writes the channel's head and returns it with the bytes sent. Two
+ * publishes to one channel can overlap, and the older may finish last. So
+ * when the stored head already names another version with a newer commit, it
+ * is kept and no bytes are sent, because the head is the next publish's base
+ * and should stay on the newest commit.
  *
  * NOTE: the read and the write are two requests, so two publishes finishing
  * at the same moment can still leave the older head. That costs the next
@@ -45020,6 +45020,7 @@ async function findNewerHead(store, key, head) {
  * Decided by content (sha256 and mode), never by git's diff, so first
  * pushes, force pushes, shallow clones and re-runs all plan correctly.
  */
+
 function skillOf(path) {
     const slash = path.indexOf("/");
     return slash === -1 ? path : path.slice(0, slash);
@@ -45083,7 +45084,7 @@ function planVersion(files, base) {
         upload,
         copy,
         remove,
-        skills: [...skills.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+        skills: [...skills.values()].sort((a, b) => comparePaths(a.name, b.name)),
     };
 }
 

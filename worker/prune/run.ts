@@ -24,7 +24,7 @@ export interface PruneDeps {
   /** Unix milliseconds. */
   now: number;
   logger: Logger;
-  /** Versions being deleted; the Registry refuses to resolve them. */
+  /** Versions this run deletes; the Registry refuses to resolve, roll back to or publish them. */
   pruning: Set<string>;
 }
 
@@ -71,10 +71,28 @@ export async function runPrune(deps: PruneDeps): Promise<PruneReport> {
 
   const manifestKeys = new Map(candidates.map((row) => [row.version, row.manifest_key]));
   const pruned: string[] = [];
-  for (const version of decision.prune) {
+  // Marked together with the decision, before the first await: the deletes
+  // below yield to other calls, and while a version is marked, rollback,
+  // publish and resolve refuse it, so no channel or session can take it.
+  for (const version of decision.prune) deps.pruning.add(version);
+  try {
+    await deleteVersions(deps, decision.prune, manifestKeys, pruned);
+  } finally {
+    for (const version of decision.prune) deps.pruning.delete(version);
+  }
+  return { pruned, kept: Object.fromEntries(decision.keep) };
+}
+
+async function deleteVersions(
+  deps: PruneDeps,
+  versions: string[],
+  manifestKeys: Map<string, string>,
+  pruned: string[],
+): Promise<void> {
+  const { sql, bucket, logger } = deps;
+  for (const version of versions) {
     const manifestKey = manifestKeys.get(version);
     if (manifestKey === undefined) continue;
-    deps.pruning.add(version);
     try {
       await bucket.delete([manifestKey]);
       logger.info("pruned manifest", { version, key: manifestKey });
@@ -87,9 +105,6 @@ export async function runPrune(deps: PruneDeps): Promise<PruneReport> {
     } catch (error) {
       // The manifest may be gone already; the version stays unmarked, so the next run finishes it.
       logger.error("prune failed", { version, error: describe(error) });
-    } finally {
-      deps.pruning.delete(version);
     }
   }
-  return { pruned, kept: Object.fromEntries(decision.keep) };
 }

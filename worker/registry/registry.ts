@@ -8,6 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { assertChannel, assertVersionId, isChannel, isVersionId } from "../../core/ids.ts";
 import { createBucket } from "../bucket/index.ts";
+import type { Bucket } from "../bucket/types.ts";
 import { loadConfig } from "../config.ts";
 import type { Env } from "../env.ts";
 import { describe } from "../errors.ts";
@@ -32,9 +33,9 @@ import type {
   DeliveryLookup,
   PruneReport,
   PublishInput,
+  PublishResponse,
   ResolveResult,
   RollbackResult,
-  StoredResponse,
   VersionRecord,
 } from "./types.ts";
 
@@ -69,7 +70,21 @@ export class Registry extends DurableObject<Env> {
   }
 
   /** Records a verified notification and returns the response for the sender. */
-  async publish(input: PublishInput): Promise<StoredResponse> {
+  async publish(input: PublishInput): Promise<PublishResponse> {
+    const version = input.notification.data.version;
+    if (this.#pruning.has(version)) {
+      // The run has deleted or is deleting the manifest the route read, so
+      // recording it now could point a channel at a version without objects.
+      return {
+        status: 503,
+        body: {
+          error: {
+            code: "version_being_pruned",
+            message: `Version ${version} is being pruned from the bucket; publish its commit again once the pruning run ends`,
+          },
+        },
+      };
+    }
     const now = Date.now();
     const response = this.ctx.storage.transactionSync(() => {
       const lookup = lookupDelivery(this.#sql, input.webhookId, input.bodySha256);
@@ -222,14 +237,17 @@ export class Registry extends DurableObject<Env> {
     return this.pruneWith(sessionVersions(this.env));
   }
 
-  /** Runs one pruning run with `sessions` as the source of versions in use. */
-  async pruneWith(sessions: SessionVersions): Promise<PruneReport> {
+  /**
+   * Runs one pruning run with `sessions` as the source of versions in use,
+   * and `bucket` in place of the configured bucket when given (for tests).
+   */
+  async pruneWith(sessions: SessionVersions, bucket?: Bucket): Promise<PruneReport> {
     const config = loadConfig(this.env);
     const now = Date.now();
     deleteOldDeliveries(this.#sql, now);
     const report = await runPrune({
       sql: this.#sql,
-      bucket: createBucket(config, this.env),
+      bucket: bucket ?? createBucket(config, this.env),
       rootPrefix: config.rootPrefix,
       retainVersions: config.retainVersions,
       retainHours: config.retainHours,

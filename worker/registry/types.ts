@@ -71,6 +71,11 @@ export type StoredResponse =
   | { status: 200; body: PublishOutcome }
   | { status: 409; body: { error: { code: string; message: string } } };
 
+/** What `Registry.publish` returns: a stored response, or a 503 that is not stored. */
+export type PublishResponse =
+  | StoredResponse
+  | { status: 503; body: { error: { code: string; message: string } } };
+
 export interface PublishOutcome {
   version: string;
   channel: string;

@@ -104,6 +104,11 @@ export function webhookRoutes(deps: AppDeps): Hono<AppEnv> {
       notification: parsed.notification,
       summary,
     });
+    if (response.status === 503) {
+      throw new HttpError(503, response.body.error.code, response.body.error.message, {
+        headers: { "Retry-After": String(MANIFEST_RETRY_AFTER_SECONDS) },
+      });
+    }
     requestLogger(c).info("publish recorded", { status: response.status });
     return c.json(response.body, response.status);
   });

@@ -39,10 +39,14 @@ export async function readBodyBytes(
   return bytes;
 }
 
-/** Decodes UTF-8, rejecting invalid sequences with 400. */
+/**
+ * Decodes UTF-8, rejecting invalid sequences with 400. A leading byte order
+ * mark stays in the text, so the text encodes back to exactly `bytes`, which
+ * is what a webhook signature covers.
+ */
 export function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch (error) {
     throw new HttpError(400, "invalid_body", "Request body is not valid UTF-8", { cause: error });
   }

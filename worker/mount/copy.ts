@@ -152,7 +152,10 @@ export async function copyVersion(
     }
     await run(handle, shellCommand("chmod", ["-R", "a-w", staging]), target);
     await run(handle, shellCommand("mkdir", ["-p", parentOf(target.mountPath)]), target);
-    await run(handle, shellCommand("mv", [staging, target.mountPath]), target);
+    // -T (GNU mv, as in the SDK's Ubuntu image): replace an empty folder at
+    // the mount path and fail on a non-empty one, instead of moving the
+    // staging folder inside it.
+    await run(handle, shellCommand("mv", ["-T", staging, target.mountPath]), target);
   } catch (error: unknown) {
     // Best effort: a failed clean-up must not hide the error that caused it.
     await handle

@@ -5,7 +5,7 @@
  * container restarts. It is not part of the deployed Worker.
  *
  * `exec` understands only the commands that copy mode sends, which are
- * `mkdir -p`, `chmod 755`, `chmod -R a-w|u+w`, `mv` and `rm -rf` with single-quoted arguments, and
+ * `mkdir -p`, `chmod 755`, `chmod -R a-w|u+w`, `mv [-T]` and `rm -rf` with single-quoted arguments, and
  * joined with `&&`. Any other command exits with status 127.
  */
 
@@ -271,10 +271,28 @@ function runProgram(box: SimulatedSandbox, program: string, args: string[]): Exe
       if (underFolder(path, folder)) box.directories.delete(path);
     return ok;
   }
-  if (program === "mv" && args[0] !== undefined && args[1] !== undefined) {
-    const [from, to] = [args[0], args[1]];
-    if (box.directories.has(to) || box.files.has(to)) {
-      return { exitCode: 1, stdout: "", stderr: `mv: ${to} exists` };
+  if (program === "mv") {
+    // GNU mv: with -T an empty folder at the target is replaced and anything
+    // else there fails; without -T a folder at the target receives the source.
+    const noTargetFolder = args[0] === "-T";
+    const [from, named] = noTargetFolder ? [args[1], args[2]] : [args[0], args[1]];
+    if (from === undefined || named === undefined) {
+      return { exitCode: 1, stdout: "", stderr: "mv: missing operand" };
+    }
+    let to = named;
+    if (box.files.has(to)) return { exitCode: 1, stdout: "", stderr: `mv: ${to} exists` };
+    if (box.directories.has(to)) {
+      if (!noTargetFolder) {
+        to = `${named}/${from.slice(from.lastIndexOf("/") + 1)}`;
+      } else {
+        const inside = [...box.files.keys(), ...box.directories].filter(
+          (path) => path !== to && underFolder(path, to),
+        );
+        if (inside.length > 0) {
+          return { exitCode: 1, stdout: "", stderr: `mv: ${to}: Directory not empty` };
+        }
+        box.directories.delete(to);
+      }
     }
     for (const [path, file] of [...box.files]) {
       if (underFolder(path, from)) {

@@ -43,12 +43,20 @@ function unauthorized(message: string): HttpError {
 export function requireRole(config: WorkerConfig, role: Role): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const expected = requireSecret(config, TOKEN_OF[role]);
+    const other = config.secrets[TOKEN_OF[OTHER_ROLE[role]]];
+    if (other !== undefined && (await tokensEqual(expected, other))) {
+      // One value for both would let either role use the other's routes.
+      throw new HttpError(
+        500,
+        "invalid_config",
+        "ADMIN_TOKEN and SESSION_TOKEN have the same value; give each its own with: npx wrangler secret put ADMIN_TOKEN (and SESSION_TOKEN)",
+      );
+    }
     const token = bearerToken(c.req.header("authorization"));
     if (token === undefined) {
       throw unauthorized(`Missing bearer token: send "Authorization: Bearer <${TOKEN_OF[role]}>"`);
     }
     if (await tokensEqual(token, expected)) return next();
-    const other = config.secrets[TOKEN_OF[OTHER_ROLE[role]]];
     if (other !== undefined && (await tokensEqual(token, other))) {
       throw new HttpError(
         403,

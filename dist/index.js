@@ -64573,9 +64573,16 @@ function statusOf(error) {
     const status = shapeOf(error).$metadata?.httpStatusCode;
     return typeof status === "number" ? status : undefined;
 }
-/** Checks whether the error means the key does not exist. */
+/**
+ * Checks whether the error means the key does not exist. A missing bucket is
+ * also a 404 but is not a missing key, so it stays an error.
+ * NOTE: a HEAD response has no body that names the error, so `head()` on a
+ * missing bucket still returns `undefined`.
+ */
 function isNotFound(error) {
     const { name } = shapeOf(error);
+    if (name === "NoSuchBucket")
+        return false;
     return name === "NoSuchKey" || name === "NotFound" || statusOf(error) === 404;
 }
 const RETRYABLE_NAMES = new Set([

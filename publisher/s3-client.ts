@@ -58,9 +58,15 @@ export function statusOf(error: unknown): number | undefined {
   return typeof status === "number" ? status : undefined;
 }
 
-/** Checks whether the error means the key does not exist. */
+/**
+ * Checks whether the error means the key does not exist. A missing bucket is
+ * also a 404 but is not a missing key, so it stays an error.
+ * NOTE: a HEAD response has no body that names the error, so `head()` on a
+ * missing bucket still returns `undefined`.
+ */
 export function isNotFound(error: unknown): boolean {
   const { name } = shapeOf(error);
+  if (name === "NoSuchBucket") return false;
   return name === "NoSuchKey" || name === "NotFound" || statusOf(error) === 404;
 }
 

@@ -14,7 +14,7 @@ import { R2Bucket } from "../../worker/bucket/r2.ts";
 import type { Bucket } from "../../worker/bucket/types.ts";
 import type { Registry } from "../../worker/registry/registry.ts";
 import { summarize } from "../../worker/webhooks/summary.ts";
-import { testApp } from "./support/core-app.ts";
+import { adminRequest, testApp } from "./support/core-app.ts";
 import {
   notificationFor,
   publish,
@@ -72,9 +72,9 @@ describe("pruning while the registry serves calls", () => {
     if (!v3) throw new Error("expected five versions");
 
     const outcome = await runInDurableObject(registry, async (instance: Registry) => {
-      let rollback: ReturnType<Registry["rollback"]> | undefined;
+      let rollback: Awaited<ReturnType<Registry["rollback"]>> | undefined;
       const bucket = bucketWithHook(async () => {
-        rollback = instance.rollback("production", v3.version, "bad release");
+        rollback = await instance.rollback("production", v3.version, "bad release");
       });
       const report = await instance.pruneWith({ versionsInUse: async () => [] }, bucket);
       return { report, rollback, resolved: instance.resolve({ channel: "production" }) };
@@ -129,5 +129,42 @@ describe("pruning while the registry serves calls", () => {
     for (const [index, resolved] of outcome.resolved.entries()) {
       expect(resolved, `canary-${index}`).toMatchObject({ ok: false, reason: "unknown-channel" });
     }
+  });
+});
+
+describe("pruning run that fails half-way", () => {
+  it("rollback to a version without its manifest is refused", async () => {
+    const { app, registry } = testApp();
+    const versions = await publishFive(app);
+    const first = versions[0];
+    const newest = versions[4];
+    if (!first || !newest) throw new Error("expected five versions");
+    const inner = new R2Bucket(env.SKILLS_BUCKET);
+    // Deletes manifests, then fails on the first batch of objects.
+    const failing: Bucket = {
+      get: (key) => inner.get(key),
+      head: (key) => inner.head(key),
+      list: (prefix, cursor) => inner.list(prefix, cursor),
+      delete: async (keys) => {
+        if (keys.some((key) => key.startsWith("versions/"))) throw new Error("bucket unavailable");
+        await inner.delete(keys);
+      },
+    };
+    const report = await runInDurableObject(registry, (instance: Registry) =>
+      instance.pruneWith({ versionsInUse: async () => [] }, failing),
+    );
+    expect(report.pruned).toEqual([]);
+    expect(await env.SKILLS_BUCKET.head(first.manifestKey)).toBeNull();
+
+    const response = await adminRequest(app, "/channels/production/rollback", {
+      method: "POST",
+      body: JSON.stringify({ version: first.version, reason: "back to the first" }),
+    });
+
+    expect(response.status).toBe(409);
+    expect(await registry.resolve({ channel: "production" })).toMatchObject({
+      ok: true,
+      version: newest.version,
+    });
   });
 });

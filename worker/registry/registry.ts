@@ -204,9 +204,37 @@ export class Registry extends DurableObject<Env> {
    * a rollback or a promotion. The channel may be new. Until a version the
    * registry has not seen is published to it, notifications leave it alone.
    */
-  rollback(channel: string, version: string, reason: string): RollbackResult {
+  async rollback(channel: string, version: string, reason: string): Promise<RollbackResult> {
     assertChannel(channel);
     assertVersionId(version);
+    const refusal = this.#rollbackRefusal(version);
+    if (refusal !== undefined) return refusal;
+    const manifestKey = findVersion(this.#sql, version)?.manifest_key ?? "";
+    // A pruning run that failed after deleting the manifest leaves the
+    // version recorded and unmarked, but no session could mount it.
+    const manifest = await createBucket(loadConfig(this.env), this.env).head(manifestKey);
+    if (manifest === null) {
+      return {
+        ok: false,
+        reason: "incomplete-version",
+        message: `Version ${version} has no manifest ${manifestKey} in the bucket; publish its commit again to restore it`,
+      };
+    }
+    // Checked again, because a pruning run may have started during the await.
+    const late = this.#rollbackRefusal(version);
+    if (late !== undefined) return late;
+    const now = Date.now();
+    return this.ctx.storage.transactionSync(() => {
+      const previous = findChannel(this.#sql, channel)?.version ?? null;
+      setChannel(this.#sql, { channel, version, cause: "rollback", reason, pinned: true, now });
+      const updated = findChannel(this.#sql, channel);
+      if (updated === undefined) throw new Error(`Channel "${channel}" was not written`);
+      return { ok: true, channel: toChannelRecord(updated), previous };
+    });
+  }
+
+  /** Returns why `version` cannot become current now, or `undefined` when it can. */
+  #rollbackRefusal(version: string): Extract<RollbackResult, { ok: false }> | undefined {
     const row = findVersion(this.#sql, version);
     if (row === undefined) {
       return {
@@ -222,14 +250,7 @@ export class Registry extends DurableObject<Env> {
         message: `Version ${version} was pruned from the bucket; publish its commit again to restore it`,
       };
     }
-    const now = Date.now();
-    return this.ctx.storage.transactionSync(() => {
-      const previous = findChannel(this.#sql, channel)?.version ?? null;
-      setChannel(this.#sql, { channel, version, cause: "rollback", reason, pinned: true, now });
-      const updated = findChannel(this.#sql, channel);
-      if (updated === undefined) throw new Error(`Channel "${channel}" was not written`);
-      return { ok: true, channel: toChannelRecord(updated), previous };
-    });
+    return undefined;
   }
 
   /** Runs one pruning run now; the alarm calls it every PRUNE_INTERVAL_MS. */

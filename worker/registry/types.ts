@@ -104,7 +104,11 @@ export type ResolveResult =
 
 export type RollbackResult =
   | { ok: true; channel: ChannelRecord; previous: string | null }
-  | { ok: false; reason: "unknown-version" | "pruned-version"; message: string };
+  | {
+      ok: false;
+      reason: "unknown-version" | "pruned-version" | "incomplete-version";
+      message: string;
+    };
 
 export interface PruneReport {
   /** Versions whose objects were deleted in this run. */

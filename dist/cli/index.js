@@ -46324,7 +46324,7 @@ async function notifyPublished(settings, data, logger) {
     catch (error) {
         if (!(error instanceof PublishError))
             throw error;
-        throw new PublishError(error.code, `Version ${data.version} is published and channel ${data.channel} points to it, but the Worker was not notified: ${error.message}`, { cause: error });
+        throw new PublishError(error.code, `Version ${data.version} is published and the head of channel ${data.channel} names it, but the Worker was not notified, so the channel's current version is unchanged: ${error.message}. After fixing this, re-run the publish or send the notification again with: r2-skills notify ${data.version} --channel ${data.channel}`, { cause: error });
     }
 }
 

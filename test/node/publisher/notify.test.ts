@@ -323,6 +323,7 @@ describe("publish notification", () => {
     expect(error.code).toBe("notify-rejected");
     expect(error.message).toContain(`Version ${sha} is published`);
     expect(error.message).toContain("Manifest not found");
+    expect(error.message).toContain(`r2-skills notify ${sha} --channel production`);
     expect(await h.exists(`manifests/${sha}.json`)).toBe(true);
   });
 

@@ -168,3 +168,30 @@ describe("pruning run that fails half-way", () => {
     });
   });
 });
+
+describe("publish after a pruning run", () => {
+  it("does not revive a version whose manifest is gone", async () => {
+    const { app, registry } = testApp();
+    const versions = await publishFive(app);
+    const first = versions[0];
+    if (!first) throw new Error("expected five versions");
+    const notification = notificationFor(first, { channel: "revived" });
+    // As if the route read the manifest just before the run deleted it.
+    const input = {
+      webhookId: `msg_${crypto.randomUUID()}`,
+      bodySha256: await sha256Hex(JSON.stringify(notification)),
+      notification,
+      summary: summarize(parseManifest(first.manifestText, first.manifestKey)),
+    };
+
+    const outcome = await runInDurableObject(registry, async (instance: Registry) => {
+      const report = await instance.pruneWith({ versionsInUse: async () => [] });
+      const response = await instance.publish(input);
+      return { report, response, resolved: instance.resolve({ channel: "revived" }) };
+    });
+
+    expect(outcome.report.pruned).toContain(first.version);
+    expect(outcome.response.status).toBe(503);
+    expect(outcome.resolved).toMatchObject({ ok: false, reason: "unknown-channel" });
+  });
+});

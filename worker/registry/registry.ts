@@ -85,6 +85,31 @@ export class Registry extends DurableObject<Env> {
         },
       };
     }
+    const recorded = findVersion(this.#sql, version);
+    if (
+      recorded !== undefined &&
+      recorded.pruned_at !== null &&
+      lookupDelivery(this.#sql, input.webhookId, input.bodySha256).kind === "new"
+    ) {
+      // The route read the manifest before this call; a pruning run that
+      // ran in between deleted it, and recording now would revive a version
+      // without objects. A pruned version is no pruning candidate, so no run
+      // can start on it during this await.
+      const manifest = await createBucket(loadConfig(this.env), this.env).head(
+        recorded.manifest_key,
+      );
+      if (manifest === null) {
+        return {
+          status: 503,
+          body: {
+            error: {
+              code: "manifest_not_found",
+              message: `Version ${version} was pruned and its manifest ${recorded.manifest_key} is not in the bucket; publish its commit again`,
+            },
+          },
+        };
+      }
+    }
     const now = Date.now();
     const response = this.ctx.storage.transactionSync(() => {
       const lookup = lookupDelivery(this.#sql, input.webhookId, input.bodySha256);

@@ -12,6 +12,7 @@ import type { PublishResult } from "../publisher/types.ts";
 import { type BucketAccess, createBucketClient } from "./bucket.ts";
 import { type LocalFile, loadOrCreateSecrets, type MountChoice, writeLocalFile } from "./config.ts";
 import { removeTree } from "./copy.ts";
+import { acquireStateLock } from "./lock.ts";
 import {
   detectS3fs,
   listMountPoints,
@@ -139,10 +140,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
 
   try {
-    const secrets = await step(logger, "Reading the local secrets", async () => {
+    const lock = await step(logger, "Locking the state folder", async () => {
       await mkdir(stateDir, { recursive: true, mode: 0o700 });
-      return await loadOrCreateSecrets(stateDir);
+      return await acquireStateLock(stateDir);
     });
+    stopping.push(() => lock.release());
+    const secrets = await step(logger, "Reading the local secrets", () =>
+      loadOrCreateSecrets(stateDir),
+    );
     const mode = await step(logger, "Choosing the mount mode", () =>
       chooseMode(options.mount, logger),
     );

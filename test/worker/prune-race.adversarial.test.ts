@@ -133,7 +133,7 @@ describe("pruning while the registry serves calls", () => {
 });
 
 describe("pruning run that fails half-way", () => {
-  it("rollback to a version without its manifest is refused", async () => {
+  it("rollback without a manifest is rejected", async () => {
     const { app, registry } = testApp();
     const versions = await publishFive(app);
     const first = versions[0];

@@ -24,7 +24,7 @@ export interface PruneDeps {
   /** Unix milliseconds. */
   now: number;
   logger: Logger;
-  /** Versions this run deletes; the Registry refuses to resolve, roll back to or publish them. */
+  /** Versions this run deletes; the Registry rejects resolving, rolling back to or publishing them. */
   pruning: Set<string>;
 }
 
@@ -73,7 +73,7 @@ export async function runPrune(deps: PruneDeps): Promise<PruneReport> {
   const pruned: string[] = [];
   // Marked together with the decision, before the first await: the deletes
   // below yield to other calls, and while a version is marked, rollback,
-  // publish and resolve refuse it, so no channel or session can take it.
+  // publish and resolve reject it, so no channel or session can take it.
   for (const version of decision.prune) deps.pruning.add(version);
   try {
     await deleteVersions(deps, decision.prune, manifestKeys, pruned);

@@ -69,7 +69,16 @@ export class S3Bucket implements Bucket {
   }
 
   #objectUrl(key: string): string {
-    return `${this.#base}/${key.split("/").map(encodeURIComponent).join("/")}`;
+    const segments = key.split("/");
+    // URL parsing drops "." and ".." segments, even percent-encoded, so such
+    // a key would address another object (a listed "versions/v/../../heads/x"
+    // would delete "heads/x").
+    if (segments.some((segment) => segment === "." || segment === "..")) {
+      throw new Error(
+        `S3 key ${JSON.stringify(key)} has a "." or ".." segment, which an S3 URL cannot address; remove the object with a tool that sends the key unchanged`,
+      );
+    }
+    return `${this.#base}/${segments.map(encodeURIComponent).join("/")}`;
   }
 
   async #send(method: string, url: string, what: string): Promise<Response> {

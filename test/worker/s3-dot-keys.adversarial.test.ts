@@ -45,3 +45,19 @@ describe("S3Bucket keys with dot segments", () => {
     await expect(bucket().get("versions/abc/./SKILL.md")).rejects.toThrow('"." or ".." segment');
   });
 });
+
+describe("S3Bucket errors", () => {
+  it("do not repeat the access key id", async () => {
+    const accessKeyId = "AKIDREVIEWSHOULDNOTAPPEAR";
+    const wrong = new S3Bucket(
+      { endpoint: server.endpoint, bucket: server.bucket, region: "us-east-1" },
+      () => ({ accessKeyId, secretAccessKey: "wrong-secret-key" }),
+    );
+
+    const error = await wrong.list("").catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(Error);
+    expect(String(error)).toContain("HTTP 403");
+    expect(String(error)).not.toContain(accessKeyId);
+  });
+});

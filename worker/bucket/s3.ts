@@ -90,8 +90,15 @@ export class S3Bucket implements Bucket {
       throw new Error(`S3 ${method} ${what} failed: ${String(error)}`, { cause: error });
     }
     if (response.ok || response.status === 404) return response;
-    const detail = (await response.text()).slice(0, 300);
-    throw new Error(`S3 ${method} ${what} failed with HTTP ${response.status}: ${detail}`);
+    // Only Code and Message: an S3 error body may also carry the access key
+    // id (InvalidAccessKeyId) or the string to sign, which must not reach logs.
+    const xml = await response.text();
+    const code = /<Code>([^<]{0,100})<\/Code>/.exec(xml)?.[1];
+    const message = /<Message>([^<]{0,300})<\/Message>/.exec(xml)?.[1];
+    const detail = [code, message].filter((part) => part !== undefined).join(": ");
+    throw new Error(
+      `S3 ${method} ${what} failed with HTTP ${response.status}${detail === "" ? "" : `: ${decodeXml(detail)}`}`,
+    );
   }
 
   async get(key: string): Promise<BucketObject | null> {

@@ -9,7 +9,7 @@
 import * as core from "@actions/core";
 import type { Problem } from "../core/validation.ts";
 import { headSha } from "../publisher/git.ts";
-import { publish } from "../publisher/publish.ts";
+import { PublishError, publish } from "../publisher/publish.ts";
 import type { PublishResult } from "../publisher/types.ts";
 import {
   classifyEvent,
@@ -120,6 +120,9 @@ try {
   await run();
 } catch (error: unknown) {
   const message = error instanceof Error ? error.message : String(error);
+  // A version published without its notification still gets its outputs,
+  // so a later `if: failure()` step can resend it.
+  if (error instanceof PublishError && error.result !== undefined) setOutputs(error.result);
   core.setFailed(message);
   await writeFailureSummary(message);
 }

@@ -62300,6 +62300,10 @@ try {
 }
 catch (error) {
     const message = error instanceof Error ? error.message : String(error);
+    // A version published without its notification still gets its outputs,
+    // so a later `if: failure()` step can resend it.
+    if (error instanceof _publisher_publish_js__WEBPACK_IMPORTED_MODULE_2__/* .PublishError */ .S && error.result !== undefined)
+        setOutputs(error.result);
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .setFailed */ .C1(message);
     await (0,_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .writeFailureSummary */ .KJ)(message);
 }
@@ -63949,9 +63953,15 @@ function formatProblem(problem) {
 class PublishError extends Error {
     name = "PublishError";
     code;
+    /**
+     * What was written before the failure, when the version is complete in
+     * the bucket and only the notification failed; `undefined` otherwise.
+     */
+    result;
     constructor(code, message, options) {
         super(message, options);
         this.code = code;
+        this.result = options?.result;
     }
 }
 /** Returns the message of an unknown thrown value. */
@@ -64206,10 +64216,9 @@ function readBlobs(root, oids, onBlob) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  S: () => (/* reexport */ errors/* PublishError */.S),
   m: () => (/* binding */ publish)
 });
-
-// UNUSED EXPORTS: PublishError
 
 ;// CONCATENATED MODULE: ./core/content-type.ts
 /** Content types by file extension, for object metadata and the manifest. */
@@ -66121,7 +66130,7 @@ async function publish(settings, logger) {
             run: head.run,
             publishedAt: head.publishedAt,
         };
-        await logger.group("notify", () => notifyPublished(settings.notify, data, logger));
+        await logger.group("notify", () => notifyPublished(settings.notify, data, result, logger));
         result.notified = true;
         return result;
     }
@@ -66130,7 +66139,7 @@ async function publish(settings, logger) {
     }
 }
 /** Sends the notification; on failure, throws an error stating that the version is published. */
-async function notifyPublished(settings, data, logger) {
+async function notifyPublished(settings, data, result, logger) {
     if (settings === undefined)
         return;
     try {
@@ -66139,7 +66148,7 @@ async function notifyPublished(settings, data, logger) {
     catch (error) {
         if (!(error instanceof errors/* PublishError */.S))
             throw error;
-        throw new errors/* PublishError */.S(error.code, `Version ${data.version} is published and the head of channel ${data.channel} names it, but the Worker was not notified, so the channel's current version is unchanged: ${error.message}. After fixing this, re-run the publish or send the notification again with: r2-skills notify ${data.version} --channel ${data.channel}`, { cause: error });
+        throw new errors/* PublishError */.S(error.code, `Version ${data.version} is published and the head of channel ${data.channel} names it, but the Worker was not notified, so the channel's current version is unchanged: ${error.message}. After fixing this, re-run the publish or send the notification again with: r2-skills notify ${data.version} --channel ${data.channel}`, { cause: error, result: { ...result, notified: false } });
     }
 }
 

@@ -1,5 +1,7 @@
 /** Failures of a publish other than invalid skills, which come back as problems. */
 
+import type { PublishResult } from "./types.ts";
+
 export type PublishErrorCode =
   /** A setting is missing or malformed. */
   | "invalid-settings"
@@ -24,10 +26,20 @@ export type PublishErrorCode =
 export class PublishError extends Error {
   override readonly name = "PublishError";
   readonly code: PublishErrorCode;
+  /**
+   * What was written before the failure, when the version is complete in
+   * the bucket and only the notification failed; `undefined` otherwise.
+   */
+  readonly result: PublishResult | undefined;
 
-  constructor(code: PublishErrorCode, message: string, options?: ErrorOptions) {
+  constructor(
+    code: PublishErrorCode,
+    message: string,
+    options?: ErrorOptions & { result?: PublishResult },
+  ) {
     super(message, options);
     this.code = code;
+    this.result = options?.result;
   }
 }
 

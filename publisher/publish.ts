@@ -261,7 +261,7 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
       run: head.run,
       publishedAt: head.publishedAt,
     };
-    await logger.group("notify", () => notifyPublished(settings.notify, data, logger));
+    await logger.group("notify", () => notifyPublished(settings.notify, data, result, logger));
     result.notified = true;
     return result;
   } finally {
@@ -273,6 +273,7 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
 async function notifyPublished(
   settings: NotifySettings | undefined,
   data: NotificationData,
+  result: PublishResult,
   logger: Logger,
 ): Promise<void> {
   if (settings === undefined) return;
@@ -283,7 +284,7 @@ async function notifyPublished(
     throw new PublishError(
       error.code,
       `Version ${data.version} is published and the head of channel ${data.channel} names it, but the Worker was not notified, so the channel's current version is unchanged: ${error.message}. After fixing this, re-run the publish or send the notification again with: r2-skills notify ${data.version} --channel ${data.channel}`,
-      { cause: error },
+      { cause: error, result: { ...result, notified: false } },
     );
   }
 }

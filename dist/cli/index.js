@@ -33701,9 +33701,15 @@ function toStoredJson(value) {
 class PublishError extends Error {
     name = "PublishError";
     code;
+    /**
+     * What was written before the failure, when the version is complete in
+     * the bucket and only the notification failed; `undefined` otherwise.
+     */
+    result;
     constructor(code, message, options) {
         super(message, options);
         this.code = code;
+        this.result = options?.result;
     }
 }
 /** Returns the message of an unknown thrown value. */
@@ -46319,7 +46325,7 @@ async function publish(settings, logger) {
             run: head.run,
             publishedAt: head.publishedAt,
         };
-        await logger.group("notify", () => notifyPublished(settings.notify, data, logger));
+        await logger.group("notify", () => notifyPublished(settings.notify, data, result, logger));
         result.notified = true;
         return result;
     }
@@ -46328,7 +46334,7 @@ async function publish(settings, logger) {
     }
 }
 /** Sends the notification; on failure, throws an error stating that the version is published. */
-async function notifyPublished(settings, data, logger) {
+async function notifyPublished(settings, data, result, logger) {
     if (settings === undefined)
         return;
     try {
@@ -46337,7 +46343,7 @@ async function notifyPublished(settings, data, logger) {
     catch (error) {
         if (!(error instanceof PublishError))
             throw error;
-        throw new PublishError(error.code, `Version ${data.version} is published and the head of channel ${data.channel} names it, but the Worker was not notified, so the channel's current version is unchanged: ${error.message}. After fixing this, re-run the publish or send the notification again with: r2-skills notify ${data.version} --channel ${data.channel}`, { cause: error });
+        throw new PublishError(error.code, `Version ${data.version} is published and the head of channel ${data.channel} names it, but the Worker was not notified, so the channel's current version is unchanged: ${error.message}. After fixing this, re-run the publish or send the notification again with: r2-skills notify ${data.version} --channel ${data.channel}`, { cause: error, result: { ...result, notified: false } });
     }
 }
 

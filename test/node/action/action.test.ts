@@ -113,6 +113,22 @@ describe("action bundle", () => {
     expect(run.summary).toContain("The Worker was notified.");
   });
 
+  it("sets outputs when the Worker rejects", async () => {
+    await receiver.close();
+    receiver = await startWebhookReceiver({
+      status: 422,
+      body: { error: { code: "manifest_mismatch", message: "manifest sha256 differs" } },
+    });
+    const run = await push();
+
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.version).toBe(sha);
+    expect(run.outputs["manifest-key"]).toBe(`manifests/${sha}.json`);
+    expect(run.outputs.notified).toBe("false");
+    expect(run.outputs.outcome).toBe("published");
+    expect(run.stdout).toContain("manifest sha256 differs");
+  });
+
   it("notification is signed", async () => {
     const run = await push();
     expect(run.exitCode).toBe(0);

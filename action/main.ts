@@ -7,6 +7,7 @@
  */
 
 import * as core from "@actions/core";
+import { formatCount } from "../core/format.ts";
 import type { Problem } from "../core/validation.ts";
 import { headSha } from "../publisher/git.ts";
 import { PublishError, publish } from "../publisher/publish.ts";
@@ -106,7 +107,7 @@ async function run(): Promise<void> {
   if (result.outcome === "invalid") {
     const errors = result.problems.filter((problem) => problem.severity === "error").length;
     throw new Error(
-      `The skills have ${errors} validation errors, annotated on their files; nothing was published`,
+      `The skills have ${formatCount(errors, "validation error")}, annotated on their files; nothing was published`,
     );
   }
   core.info(

@@ -6,7 +6,7 @@
  */
 
 import * as core from "@actions/core";
-import { formatBytes } from "../core/format.ts";
+import { formatBytes, formatCount } from "../core/format.ts";
 import { formatProblem, sortProblems } from "../core/validation.ts";
 import type { PublishOutcome, PublishResult } from "../publisher/types.ts";
 
@@ -63,7 +63,7 @@ export function summaryMarkdown(result: PublishResult): string {
   if (problems.length > 0) {
     const errors = problems.filter((problem) => problem.severity === "error").length;
     lines.push(
-      `### Validation problems: ${errors} errors, ${problems.length - errors} warnings`,
+      `### Validation problems: ${formatCount(errors, "error")}, ${formatCount(problems.length - errors, "warning")}`,
       "",
     );
     for (const problem of problems) lines.push(`- ${escapeMarkdown(formatProblem(problem))}`);

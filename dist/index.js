@@ -62198,12 +62198,13 @@ function debugSettings(settings) {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var _core_format_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(4333);
 /* harmony import */ var _publisher_git_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4705);
 /* harmony import */ var _publisher_publish_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8577);
 /* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4970);
 /* harmony import */ var _logger_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7749);
 /* harmony import */ var _settings_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8766);
-/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(4962);
+/* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6889);
 /**
  * The Action's entry point. `push` and `workflow_dispatch` publish, but a
  * push that deletes a branch publishes nothing. `pull_request` and
@@ -62211,6 +62212,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
  * request gets no secrets, so it plans against no base. Every failure
  * reaches the one `core.setFailed` at the bottom.
  */
+
 
 
 
@@ -62289,7 +62291,7 @@ async function run() {
     await (0,_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .writeSummary */ .Sy)((0,_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .summaryMarkdown */ .eH)(result));
     if (result.outcome === "invalid") {
         const errors = result.problems.filter((problem) => problem.severity === "error").length;
-        throw new Error(`The skills have ${errors} validation errors, annotated on their files; nothing was published`);
+        throw new Error(`The skills have ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_7__/* .formatCount */ .B)(errors, "validation error")}, annotated on their files; nothing was published`);
     }
     _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(result.outcome === "planned"
         ? `Dry run: version ${result.version} planned for channel ${result.channel}, nothing written`
@@ -62762,40 +62764,19 @@ function readRunnerSettings(context, options) {
 
 /***/ }),
 
-/***/ 4962:
+/***/ 6889:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
-
-// EXPORTS
-__nccwpck_require__.d(__webpack_exports__, {
-  rI: () => (/* binding */ branchDeletedMarkdown),
-  eH: () => (/* binding */ summaryMarkdown),
-  KJ: () => (/* binding */ writeFailureSummary),
-  Sy: () => (/* binding */ writeSummary)
-});
-
-// UNUSED EXPORTS: escapeMarkdown, failureMarkdown
-
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 20 modules
-var core = __nccwpck_require__(3218);
-;// CONCATENATED MODULE: ./core/format.ts
-/** Formats a byte count with binary units for people, such as `1.5 KiB`. */
-function formatBytes(bytes) {
-    if (bytes < 1024)
-        return `${bytes} B`;
-    const units = ["KiB", "MiB", "GiB", "TiB"];
-    let value = bytes / 1024;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    return `${value.toFixed(1)} ${units[unit]}`;
-}
-
-// EXTERNAL MODULE: ./core/validation.ts + 1 modules
-var validation = __nccwpck_require__(4);
-;// CONCATENATED MODULE: ./action/summary.ts
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   KJ: () => (/* binding */ writeFailureSummary),
+/* harmony export */   Sy: () => (/* binding */ writeSummary),
+/* harmony export */   eH: () => (/* binding */ summaryMarkdown),
+/* harmony export */   rI: () => (/* binding */ branchDeletedMarkdown)
+/* harmony export */ });
+/* unused harmony exports escapeMarkdown, failureMarkdown */
+/* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
+/* harmony import */ var _core_format_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(4333);
+/* harmony import */ var _core_validation_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4);
 /**
  * The job summary of a run, as Markdown: what was published where, each
  * skill's change, the object counts and whether the Worker was notified.
@@ -62833,22 +62814,22 @@ function summaryMarkdown(result) {
     if (result.skillChanges.length > 0) {
         lines.push("| Skill | Change | Files | Size |", "| --- | --- | ---: | ---: |");
         for (const change of result.skillChanges) {
-            lines.push(`| ${escapeMarkdown(change.name)} | ${change.status} | ${change.files} | ${formatBytes(change.bytes)} |`);
+            lines.push(`| ${escapeMarkdown(change.name)} | ${change.status} | ${change.files} | ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatBytes */ .z)(change.bytes)} |`);
         }
         lines.push("");
     }
     if (result.outcome !== "invalid") {
         const verb = result.outcome === "planned" ? "To upload" : "Uploaded";
-        lines.push(`${verb}: ${result.uploaded} files (${formatBytes(result.bytesUploaded)}). ` +
+        lines.push(`${verb}: ${result.uploaded} files (${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatBytes */ .z)(result.bytesUploaded)}). ` +
             `Copied from the base: ${result.copied}. Removed since the base: ${result.removed}.`, "");
         lines.push(notificationLine(result), "");
     }
-    const problems = (0,validation/* sortProblems */.dS)(result.problems);
+    const problems = (0,_core_validation_js__WEBPACK_IMPORTED_MODULE_1__/* .sortProblems */ .dS)(result.problems);
     if (problems.length > 0) {
         const errors = problems.filter((problem) => problem.severity === "error").length;
-        lines.push(`### Validation problems: ${errors} errors, ${problems.length - errors} warnings`, "");
+        lines.push(`### Validation problems: ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B)(errors, "error")}, ${(0,_core_format_js__WEBPACK_IMPORTED_MODULE_2__/* .formatCount */ .B)(problems.length - errors, "warning")}`, "");
         for (const problem of problems)
-            lines.push(`- ${escapeMarkdown((0,validation/* formatProblem */.Vw)(problem))}`);
+            lines.push(`- ${escapeMarkdown((0,_core_validation_js__WEBPACK_IMPORTED_MODULE_1__/* .formatProblem */ .Vw)(problem))}`);
         lines.push("");
     }
     return lines.join("\n");
@@ -62882,7 +62863,7 @@ let summaryWritten = false;
 async function writeSummary(markdown) {
     if ((process.env.GITHUB_STEP_SUMMARY ?? "") === "")
         return;
-    await core/* summary */.z.addRaw(markdown, true).write();
+    await _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .summary */ .z.addRaw(markdown, true).write();
     summaryWritten = true;
 }
 /**
@@ -62897,7 +62878,7 @@ async function writeFailureSummary(message) {
         await writeSummary(failureMarkdown(message));
     }
     catch (error) {
-        core/* warning */.$e(`Failed to write the job summary: ${error instanceof Error ? error.message : String(error)}`);
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Failed to write the job summary: ${error instanceof Error ? error.message : String(error)}`);
     }
 }
 
@@ -62949,6 +62930,34 @@ function fromBase64(text) {
 async function sha256Hex(data) {
     const bytes = typeof data === "string" ? utf8(data) : data;
     return toHex(await crypto.subtle.digest("SHA-256", bytes));
+}
+
+
+/***/ }),
+
+/***/ 4333:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   B: () => (/* binding */ formatCount),
+/* harmony export */   z: () => (/* binding */ formatBytes)
+/* harmony export */ });
+/** Formats a byte count with binary units for people, such as `1.5 KiB`. */
+function formatBytes(bytes) {
+    if (bytes < 1024)
+        return `${bytes} B`;
+    const units = ["KiB", "MiB", "GiB", "TiB"];
+    let value = bytes / 1024;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    return `${value.toFixed(1)} ${units[unit]}`;
+}
+/** Formats a count with its noun, plural when the count is not 1: `1 error`, `2 errors`. */
+function formatCount(count, noun) {
+    return `${count} ${count === 1 ? noun : `${noun}s`}`;
 }
 
 
@@ -64280,6 +64289,8 @@ function contentTypeOf(path) {
     return BY_EXTENSION[name.slice(dot + 1).toLowerCase()] ?? DEFAULT_CONTENT_TYPE;
 }
 
+// EXTERNAL MODULE: ./core/format.ts
+var format = __nccwpck_require__(4333);
 // EXTERNAL MODULE: ./core/ids.ts
 var ids = __nccwpck_require__(2686);
 // EXTERNAL MODULE: ./core/keys.ts
@@ -65943,6 +65954,7 @@ async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
 
 
 
+
 function isHttpUrl(text) {
     try {
         const url = new URL(text);
@@ -66048,7 +66060,7 @@ async function publish(settings, logger) {
     };
     if (hasErrors(checked.problems)) {
         const errors = checked.problems.filter((problem) => problem.severity === "error").length;
-        logger.error(`Validation found ${errors} errors; nothing was written`);
+        logger.error(`Validation found ${(0,format/* formatCount */.B)(errors, "error")}; nothing was written`);
         result.notifySkipped = "validation failed";
         return result;
     }

@@ -6,6 +6,7 @@
  */
 
 import { contentTypeOf } from "../core/content-type.ts";
+import { formatCount } from "../core/format.ts";
 import { assertChannel, InvalidIdError } from "../core/ids.ts";
 import { manifestKey, normalizePrefix } from "../core/keys.ts";
 import type { Logger } from "../core/logger.ts";
@@ -162,7 +163,7 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
   };
   if (hasErrors(checked.problems)) {
     const errors = checked.problems.filter((problem) => problem.severity === "error").length;
-    logger.error(`Validation found ${errors} errors; nothing was written`);
+    logger.error(`Validation found ${formatCount(errors, "error")}; nothing was written`);
     result.notifySkipped = "validation failed";
     return result;
   }

@@ -1,5 +1,6 @@
 /** `r2-skills validate [path]`: checks the skills as they are on disk. */
 
+import { formatCount } from "../../core/format.ts";
 import type { Logger } from "../../core/logger.ts";
 import { formatProblem } from "../../core/validation.ts";
 import { hasErrors, validateSkills } from "../../publisher/validate.ts";
@@ -32,7 +33,7 @@ export async function runValidate(
   lines.push(
     valid
       ? `Valid: ${result.skills.length} skills (${result.skills.map((skill) => skill.name).join(", ")}), ${warnings} warnings`
-      : `Invalid: ${errors} errors and ${warnings} warnings; fix the errors above and run again`,
+      : `Invalid: ${formatCount(errors, "error")} and ${formatCount(warnings, "warning")}; fix the errors above and run again`,
   );
   return {
     exitCode: valid ? 0 : 1,

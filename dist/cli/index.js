@@ -44589,6 +44589,25 @@ function contentTypeOf(path) {
     return BY_EXTENSION[name.slice(dot + 1).toLowerCase()] ?? DEFAULT_CONTENT_TYPE;
 }
 
+;// CONCATENATED MODULE: ./core/format.ts
+/** Formats a byte count with binary units for people, such as `1.5 KiB`. */
+function formatBytes(bytes) {
+    if (bytes < 1024)
+        return `${bytes} B`;
+    const units = ["KiB", "MiB", "GiB", "TiB"];
+    let value = bytes / 1024;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit += 1;
+    }
+    return `${value.toFixed(1)} ${units[unit]}`;
+}
+/** Formats a count with its noun, plural when the count is not 1: `1 error`, `2 errors`. */
+function formatCount(count, noun) {
+    return `${count} ${count === 1 ? noun : `${noun}s`}`;
+}
+
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./core/frontmatter.ts
@@ -46138,6 +46157,7 @@ async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
 
 
 
+
 function isHttpUrl(text) {
     try {
         const url = new URL(text);
@@ -46243,7 +46263,7 @@ async function publish(settings, logger) {
     };
     if (hasErrors(checked.problems)) {
         const errors = checked.problems.filter((problem) => problem.severity === "error").length;
-        logger.error(`Validation found ${errors} errors; nothing was written`);
+        logger.error(`Validation found ${formatCount(errors, "error")}; nothing was written`);
         result.notifySkipped = "validation failed";
         return result;
     }
@@ -46345,21 +46365,6 @@ async function notifyPublished(settings, data, result, logger) {
             throw error;
         throw new PublishError(error.code, `Version ${data.version} is published and the head of channel ${data.channel} names it, but the Worker was not notified, so the channel's current version is unchanged: ${error.message}. After fixing this, re-run the publish or send the notification again with: r2-skills notify ${data.version} --channel ${data.channel}`, { cause: error, result: { ...result, notified: false } });
     }
-}
-
-;// CONCATENATED MODULE: ./core/format.ts
-/** Formats a byte count with binary units for people, such as `1.5 KiB`. */
-function formatBytes(bytes) {
-    if (bytes < 1024)
-        return `${bytes} B`;
-    const units = ["KiB", "MiB", "GiB", "TiB"];
-    let value = bytes / 1024;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-        value /= 1024;
-        unit += 1;
-    }
-    return `${value.toFixed(1)} ${units[unit]}`;
 }
 
 ;// CONCATENATED MODULE: ./cli/render.ts
@@ -46506,6 +46511,7 @@ async function runPublish(command, logger) {
 
 
 
+
 async function runValidate(command, logger) {
     const repository = await findRepository(command.skillsFolder);
     logger.debug("Validating", {
@@ -46525,7 +46531,7 @@ async function runValidate(command, logger) {
     const lines = result.problems.map(formatProblem);
     lines.push(valid
         ? `Valid: ${result.skills.length} skills (${result.skills.map((skill) => skill.name).join(", ")}), ${warnings} warnings`
-        : `Invalid: ${errors} errors and ${warnings} warnings; fix the errors above and run again`);
+        : `Invalid: ${formatCount(errors, "error")} and ${formatCount(warnings, "warning")}; fix the errors above and run again`);
     return {
         exitCode: valid ? 0 : 1,
         json: {

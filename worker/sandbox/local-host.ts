@@ -59,7 +59,7 @@ export function toWorkspacePath(path: string): string {
 
 function unsupported(operation: string): never {
   throw new SandboxUnsupportedError(
-    `The local sandbox host cannot ${operation}; use MOUNT_MODE "local" with it, and leave AGENT_COMMAND unset`,
+    `The local sandbox host cannot ${operation}: it runs no agent process, so sessions of the local stack have a mount but no agent (deploy the Worker with a container for that)`,
   );
 }
 

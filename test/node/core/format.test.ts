@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes } from "../../../core/format.ts";
+import { formatBytes, formatCount } from "../../../core/format.ts";
 
 describe("formatBytes", () => {
   it.each([
@@ -12,5 +12,15 @@ describe("formatBytes", () => {
     [2048 * 1024 ** 4, "2048.0 TiB"],
   ])("%d bytes is %s", (bytes, expected) => {
     expect(formatBytes(bytes)).toBe(expected);
+  });
+});
+
+describe("formatCount", () => {
+  it.each([
+    [0, "0 errors"],
+    [1, "1 error"],
+    [2, "2 errors"],
+  ])("formats %d", (count, expected) => {
+    expect(formatCount(count, "error")).toBe(expected);
   });
 });

@@ -114,7 +114,7 @@ export const FLAGS = {
     type: "string",
     env: ["R2_SKILLS_WEBHOOK_URL"],
     value: "URL",
-    help: "Worker URL that receives the signed notification",
+    help: "URL of the Worker's /webhooks/publish route, which receives the signed notification",
     input: "webhookUrl",
   }),
   webhookSecret: flag({

@@ -64983,11 +64983,7 @@ async function sendNotification(settings, data, logger) {
                 return { status: response.status, body: text };
             }
             if (response.status < 500) {
-                const fix = response.status === 401
-                    ? "; check that the webhook secret equals the Worker's WEBHOOK_SECRET"
-                    : response.status >= 300 && response.status < 400
-                        ? `; the URL redirects to ${JSON.stringify(response.headers.get("location"))}, set the final URL instead`
-                        : "";
+                const fix = rejectionFix(response);
                 throw new errors/* PublishError */.S("notify-rejected", `The Worker at ${url} rejected the notification with HTTP ${response.status}: ${replyMessage(text)}${fix}`);
             }
             lastFailure = `HTTP ${response.status}: ${replyMessage(text)}`;
@@ -65070,6 +65066,20 @@ async function notifyVersion(input, logger) {
     finally {
         store.destroy();
     }
+}
+/** Returns the hint that follows a rejected notification's message, or "". */
+function rejectionFix(response) {
+    if (response.status === 401) {
+        return "; check that the webhook secret equals the Worker's WEBHOOK_SECRET";
+    }
+    if (response.status === 404) {
+        return "; check that the webhook URL is the Worker's /webhooks/publish route";
+    }
+    if (response.status >= 300 && response.status < 400) {
+        const location = JSON.stringify(response.headers.get("location"));
+        return `; the URL redirects to ${location}, set the final URL instead`;
+    }
+    return "";
 }
 
 ;// CONCATENATED MODULE: ./core/plan.ts

@@ -44408,11 +44408,7 @@ async function sendNotification(settings, data, logger) {
                 return { status: response.status, body: text };
             }
             if (response.status < 500) {
-                const fix = response.status === 401
-                    ? "; check that the webhook secret equals the Worker's WEBHOOK_SECRET"
-                    : response.status >= 300 && response.status < 400
-                        ? `; the URL redirects to ${JSON.stringify(response.headers.get("location"))}, set the final URL instead`
-                        : "";
+                const fix = rejectionFix(response);
                 throw new PublishError("notify-rejected", `The Worker at ${url} rejected the notification with HTTP ${response.status}: ${replyMessage(text)}${fix}`);
             }
             lastFailure = `HTTP ${response.status}: ${replyMessage(text)}`;
@@ -44495,6 +44491,20 @@ async function notifyVersion(input, logger) {
     finally {
         store.destroy();
     }
+}
+/** Returns the hint that follows a rejected notification's message, or "". */
+function rejectionFix(response) {
+    if (response.status === 401) {
+        return "; check that the webhook secret equals the Worker's WEBHOOK_SECRET";
+    }
+    if (response.status === 404) {
+        return "; check that the webhook URL is the Worker's /webhooks/publish route";
+    }
+    if (response.status >= 300 && response.status < 400) {
+        const location = JSON.stringify(response.headers.get("location"));
+        return `; the URL redirects to ${location}, set the final URL instead`;
+    }
+    return "";
 }
 
 ;// CONCATENATED MODULE: ./cli/commands/notify.ts
@@ -47154,7 +47164,7 @@ const FLAGS = {
         type: "string",
         env: ["R2_SKILLS_WEBHOOK_URL"],
         value: "URL",
-        help: "Worker URL that receives the signed notification",
+        help: "URL of the Worker's /webhooks/publish route, which receives the signed notification",
         input: "webhookUrl",
     }),
     webhookSecret: flag({

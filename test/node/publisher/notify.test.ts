@@ -176,6 +176,20 @@ describe("sendNotification", () => {
     expect(receiver.received).toHaveLength(1);
   });
 
+  it("names the route on a 404", async () => {
+    receiver.replies.push((response) => {
+      response.writeHead(404, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({ error: { code: "not_found", message: "No route for POST /" } }),
+      );
+    });
+    const error = await rejection(
+      sendNotification(settingsFor(receiver.url), DATA, recordingLogger()),
+    );
+    expect(error.code).toBe("notify-rejected");
+    expect(error.message).toContain("/webhooks/publish route");
+  });
+
   it("names the secret on a 401", async () => {
     receiver.replies.push((response) => {
       response.writeHead(401, { "content-type": "application/json" });

@@ -179,8 +179,9 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
     if (state.existing !== undefined) {
       checkSameContent(state.existing.manifest, manifest, version);
       logger.info(
-        `Version ${version} is already published with the same files; only the head and the notification are written`,
+        `Version ${version} is already published with the same files, so no file is written: only the head and the notification`,
       );
+      Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
     }
 
     if (settings.dryRun || store === undefined) {
@@ -194,7 +195,6 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
     let manifestSha256: string;
     if (state.existing !== undefined) {
       result.outcome = "republished";
-      Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
       manifestSha256 = state.existing.sha256;
       // Nothing was planned, so a re-run on the same channel keeps the head's base.
       result.base = state.head?.version === version ? state.head.base : null;

@@ -46285,7 +46285,8 @@ async function publish(settings, logger) {
         Object.assign(result, plannedCounts(plan, renamed));
         if (state.existing !== undefined) {
             checkSameContent(state.existing.manifest, manifest, version);
-            logger.info(`Version ${version} is already published with the same files; only the head and the notification are written`);
+            logger.info(`Version ${version} is already published with the same files, so no file is written: only the head and the notification`);
+            Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
         }
         if (settings.dryRun || store === undefined) {
             result.outcome = "planned";
@@ -46297,7 +46298,6 @@ async function publish(settings, logger) {
         let manifestSha256;
         if (state.existing !== undefined) {
             result.outcome = "republished";
-            Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
             manifestSha256 = state.existing.sha256;
             // Nothing was planned, so a re-run on the same channel keeps the head's base.
             result.base = state.head?.version === version ? state.head.base : null;

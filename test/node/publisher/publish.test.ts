@@ -487,6 +487,22 @@ describe("publish recovery", () => {
     expect(head.version).toBe(first);
   });
 
+  it("plans no writes for a published version", async () => {
+    const sha = await firstCommit();
+    await publish(h.settings(), recordingLogger());
+
+    const result = await publish(
+      h.settings({ dryRun: true, channel: "staging" }),
+      recordingLogger(),
+    );
+
+    expect(result.outcome).toBe("planned");
+    expect(result.version).toBe(sha);
+    expect(result.uploaded).toBe(0);
+    expect(result.copied).toBe(0);
+    expect(result.bytesUploaded).toBe(0);
+  });
+
   it("rejects a conflicting version in a dry run", async () => {
     const sha = await firstCommit();
     await publish(h.settings(), recordingLogger());

@@ -71,6 +71,34 @@ describe("local s3 server", () => {
     expect(listing.Contents?.map((object) => object.Key)).toEqual(KEYS);
   });
 
+  it("pages a listing past 1000 keys", async () => {
+    const keys = Array.from(
+      { length: 1010 },
+      (_, index) => `many/${String(index).padStart(4, "0")}`,
+    );
+    for (let start = 0; start < keys.length; start += 50) {
+      await Promise.all(
+        keys
+          .slice(start, start + 50)
+          .map((key) =>
+            client.send(new PutObjectCommand({ Bucket: "skills", Key: key, Body: "" })),
+          ),
+      );
+    }
+    const first = await client.send(
+      new ListObjectsV2Command({ Bucket: "skills", Prefix: "many/" }),
+    );
+    expect(first.KeyCount).toBe(1000);
+    const second = await client.send(
+      new ListObjectsV2Command({
+        Bucket: "skills",
+        Prefix: "many/",
+        ContinuationToken: first.NextContinuationToken,
+      }),
+    );
+    expect(second.Contents?.map((object) => object.Key)).toEqual(keys.slice(1000));
+  });
+
   it("keeps objects across restarts", async () => {
     await s3.close();
     s3 = await startLocalS3({ directory, bucket: "skills", port: s3.port });

@@ -27,7 +27,7 @@ describe("readGitHubContext", () => {
       GITHUB_RUN_ID: "99",
       GITHUB_RUN_ATTEMPT: "3",
       GITHUB_SERVER_URL: "https://ghe.example.com/",
-      GITHUB_WORKSPACE: "/work/repo",
+      GITHUB_WORKSPACE: "/srv/repo",
     });
     expect(context).toEqual({
       eventName: "push",
@@ -38,7 +38,7 @@ describe("readGitHubContext", () => {
       runId: "99",
       runAttempt: 3,
       serverUrl: "https://ghe.example.com",
-      workspace: "/work/repo",
+      workspace: "/srv/repo",
     });
   });
 

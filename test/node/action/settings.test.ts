@@ -16,7 +16,7 @@ const context: GitHubContext = {
   runId: "42",
   runAttempt: 2,
   serverUrl: "https://github.com",
-  workspace: "/work/repo",
+  workspace: "/srv/repo",
 };
 
 const complete: Record<string, string> = {
@@ -53,7 +53,7 @@ describe("action settings", () => {
   it("complete inputs give publish settings", () => {
     const settings = read(complete);
     expect(settings.source).toEqual({
-      repositoryRoot: "/work/repo",
+      repositoryRoot: "/srv/repo",
       skillsPath: "skills",
       mode: "commit",
       repository: "octo/skills",

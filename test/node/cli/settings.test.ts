@@ -10,7 +10,7 @@ const credentials = {
 };
 
 function publishCommand(argv: string[], env: Record<string, string>) {
-  const command: CliCommand = parseCommandLine(["publish", ...argv], env, "/work/repo");
+  const command: CliCommand = parseCommandLine(["publish", ...argv], env, "/srv/repo");
   if (command.name !== "publish") throw new Error(`expected publish, got ${command.name}`);
   return command;
 }
@@ -54,7 +54,7 @@ describe("cli settings", () => {
 
   it("skills path resolves from cwd", () => {
     const command = publishCommand(["--dry-run", "--skills-path", "../other/skills"], {});
-    expect(command.skillsFolder).toBe("/work/other/skills");
+    expect(command.skillsFolder).toBe("/srv/other/skills");
     expect(command.store).toBeUndefined();
   });
 
@@ -74,7 +74,7 @@ describe("cli settings", () => {
     parseCommandLine(
       ["status", "--worker-url", "http://127.0.0.1:8787", "--admin-token", "token-value"],
       {},
-      "/work/repo",
+      "/srv/repo",
       warnings,
     );
     expect(warnings).toEqual([

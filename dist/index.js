@@ -62203,7 +62203,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _publisher_publish_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8577);
 /* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4970);
 /* harmony import */ var _logger_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7749);
-/* harmony import */ var _settings_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(8766);
+/* harmony import */ var _settings_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4422);
 /* harmony import */ var _summary_js__WEBPACK_IMPORTED_MODULE_6__ = __nccwpck_require__(6889);
 /**
  * The Action's entry point. `push` and `workflow_dispatch` publish, but a
@@ -62315,7 +62315,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8766:
+/***/ 4422:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -62330,138 +62330,8 @@ __nccwpck_require__.d(__webpack_exports__, {
 var core = __nccwpck_require__(3218);
 // EXTERNAL MODULE: ./core/signing.ts
 var signing = __nccwpck_require__(3819);
-// EXTERNAL MODULE: ./core/paths.ts
-var paths = __nccwpck_require__(2940);
-;// CONCATENATED MODULE: ./publisher/input-checks.ts
-/**
- * Checks of single publish settings as a user types them, shared by the
- * Action's inputs and the CLI's flags. Each check returns the reason a value
- * is invalid, or `undefined` when it is valid, so each adapter can name its
- * own input or flag in the message.
- */
-
-
-/** A Cloudflare account id: 32 lowercase hex digits. */
-const ACCOUNT_ID_PATTERN = /^[0-9a-f]{32}$/;
-/** R2 jurisdictions with their own endpoint host; `""` is the default one. */
-const JURISDICTIONS = ["", "default", "eu", "fedramp"];
-/** S3 bucket names: 3 to 63 lowercase letters, digits, dots and hyphens. */
-const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const MIN_CONCURRENCY = 1;
-const MAX_CONCURRENCY = 256;
-function checkBucket(value) {
-    if (BUCKET_PATTERN.test(value) && !value.includes(".."))
-        return undefined;
-    return "expected 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit";
-}
-function checkAccountId(value) {
-    return ACCOUNT_ID_PATTERN.test(value)
-        ? undefined
-        : "expected the 32 lowercase hex digits of a Cloudflare account id (Dashboard > R2 > Account details)";
-}
-function isJurisdiction(value) {
-    return JURISDICTIONS.includes(value);
-}
-function checkRegion(value) {
-    return REGION_PATTERN.test(value)
-        ? undefined
-        : 'expected a region name such as "auto" (R2) or "us-east-1"';
-}
-/** Checks an http or https URL without credentials, query or fragment. */
-function checkHttpUrl(value) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        return "expected an absolute http:// or https:// URL";
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
-        return `expected an http:// or https:// URL, got the scheme "${url.protocol}"`;
-    }
-    if (url.username !== "" || url.password !== "") {
-        return "the URL must not contain a user name or password; pass credentials separately";
-    }
-    if (url.search !== "" || url.hash !== "") {
-        return "the URL must not contain a query or fragment";
-    }
-    return undefined;
-}
-/** Checks an access key id or secret key: non-empty, without whitespace. */
-function checkCredential(value) {
-    return /^\S+$/.test(value) ? undefined : "expected a non-empty value without spaces";
-}
-/**
- * Checks a webhook secret: one or more space-separated `whsec_` secrets. The
- * reason never contains the secret.
- */
-function checkWebhookSecret(value) {
-    const secrets = (0,signing/* splitSecrets */.EJ)(value);
-    if (secrets.length === 0)
-        return 'expected "whsec_" followed by base64 key bytes';
-    for (const [index, secret] of secrets.entries()) {
-        try {
-            (0,signing/* decodeSecret */.Tm)(secret, secrets.length > 1 ? `secret number ${index + 1}` : "secret");
-        }
-        catch (error) {
-            if (error instanceof signing/* InvalidSecretError */.G1)
-                return error.message;
-            throw error;
-        }
-    }
-    return undefined;
-}
-/** Parses a concurrency value, or returns the reason it is invalid. */
-function parseConcurrency(value) {
-    const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(number) || number < MIN_CONCURRENCY || number > MAX_CONCURRENCY) {
-        return {
-            reason: `expected a whole number of requests from ${MIN_CONCURRENCY} to ${MAX_CONCURRENCY}`,
-        };
-    }
-    return { value: number };
-}
-/** Parses a YAML 1.2 boolean (`true`, `True`, `TRUE`, `false`, ...). */
-function parseBoolean(value) {
-    if (["true", "True", "TRUE"].includes(value))
-        return { value: true };
-    if (["false", "False", "FALSE"].includes(value))
-        return { value: false };
-    return { reason: 'expected "true" or "false"' };
-}
-/**
- * Normalizes a skills folder relative to the repository root: `./` and
- * surrounding slashes are dropped, and `.` becomes `""` (skills at the root).
- */
-function normalizeSkillsPath(value) {
-    if (value.startsWith("/")) {
-        return { reason: 'expected a path relative to the repository root, such as "skills"' };
-    }
-    const trimmed = value.replace(/^(?:\.\/)+/, "").replace(/\/+$/, "");
-    if (trimmed === "" || trimmed === ".")
-        return { value: "" };
-    const reason = (0,paths/* checkRelativePath */._k)(trimmed);
-    if (reason !== undefined) {
-        return { reason: `${reason}; expected a folder inside the repository, such as "skills"` };
-    }
-    return { value: trimmed };
-}
-/** Returns the R2 S3 endpoint of an account in a jurisdiction. */
-function r2Endpoint(accountId, jurisdiction) {
-    const zone = jurisdiction === "" || jurisdiction === "default" ? "" : `${jurisdiction}.`;
-    return `https://${accountId}.${zone}r2.cloudflarestorage.com`;
-}
-/**
- * Checks whether requests put the bucket in the path (`endpoint/bucket/key`). Every
- * endpoint but AWS S3's own accepts path-style requests, and local servers
- * and most self-hosted stores accept nothing else.
- */
-function usesPathStyle(endpoint) {
-    const host = new URL(endpoint).hostname;
-    return !(host === "amazonaws.com" || host.endsWith(".amazonaws.com"));
-}
-
+// EXTERNAL MODULE: ./publisher/input-checks.ts
+var input_checks = __nccwpck_require__(3459);
 // EXTERNAL MODULE: ./core/ids.ts
 var ids = __nccwpck_require__(2686);
 // EXTERNAL MODULE: ./core/keys.ts
@@ -62522,37 +62392,37 @@ function missing(naming, name, reason) {
 function readStoreSettings(inputs, naming, options) {
     const fail = (name, reason) => invalid(inputs, naming, name, reason);
     if (inputs.bucket !== "") {
-        const reason = checkBucket(inputs.bucket);
+        const reason = (0,input_checks/* checkBucket */.L$)(inputs.bucket);
         if (reason !== undefined)
             throw fail("bucket", reason);
     }
-    if (!isJurisdiction(inputs.jurisdiction)) {
-        throw fail("jurisdiction", `expected one of ${JURISDICTIONS.filter((value) => value !== "")
+    if (!(0,input_checks/* isJurisdiction */.op)(inputs.jurisdiction)) {
+        throw fail("jurisdiction", `expected one of ${input_checks/* JURISDICTIONS */.tO.filter((value) => value !== "")
             .map((value) => `"${value}"`)
             .join(", ")}, or nothing`);
     }
     let endpoint = "";
     if (inputs.endpoint !== "") {
-        const reason = checkHttpUrl(inputs.endpoint);
+        const reason = (0,input_checks/* checkHttpUrl */.Om)(inputs.endpoint);
         if (reason !== undefined)
             throw fail("endpoint", reason);
         endpoint = inputs.endpoint.replace(/\/+$/, "");
     }
     else if (inputs.accountId !== "") {
-        const reason = checkAccountId(inputs.accountId);
+        const reason = (0,input_checks/* checkAccountId */.hP)(inputs.accountId);
         if (reason !== undefined)
             throw fail("accountId", reason);
-        endpoint = r2Endpoint(inputs.accountId, inputs.jurisdiction);
+        endpoint = (0,input_checks/* r2Endpoint */.MT)(inputs.accountId, inputs.jurisdiction);
     }
     for (const name of ["accessKeyId", "secretAccessKey"]) {
         if (inputs[name] === "")
             continue;
-        const reason = checkCredential(inputs[name]);
+        const reason = (0,input_checks/* checkCredential */.CT)(inputs[name]);
         if (reason !== undefined)
             throw fail(name, reason);
     }
     const region = inputs.region === "" ? DEFAULTS.region : inputs.region;
-    const regionReason = checkRegion(region);
+    const regionReason = (0,input_checks/* checkRegion */.O7)(region);
     if (regionReason !== undefined)
         throw fail("region", regionReason);
     let prefix;
@@ -62562,7 +62432,7 @@ function readStoreSettings(inputs, naming, options) {
     catch (error) {
         throw fail("prefix", error instanceof Error ? error.message : String(error));
     }
-    const concurrency = parseConcurrency(inputs.concurrency === "" ? DEFAULTS.concurrency : inputs.concurrency);
+    const concurrency = (0,input_checks/* parseConcurrency */.nY)(inputs.concurrency === "" ? DEFAULTS.concurrency : inputs.concurrency);
     if ("reason" in concurrency)
         throw fail("concurrency", concurrency.reason);
     const credentialsSet = inputs.accessKeyId !== "" || inputs.secretAccessKey !== "";
@@ -62587,7 +62457,7 @@ function readStoreSettings(inputs, naming, options) {
         secretAccessKey: inputs.secretAccessKey,
         prefix,
         concurrency: concurrency.value,
-        forcePathStyle: usesPathStyle(endpoint),
+        forcePathStyle: (0,input_checks/* usesPathStyle */.PC)(endpoint),
     };
 }
 /**
@@ -62601,13 +62471,13 @@ function readNotifySettings(inputs, naming) {
     if (inputs.webhookUrl === "") {
         throw missing(naming, "webhookUrl", `${naming.label("webhookSecret")} is set, so the Worker's webhook URL is required`);
     }
-    const urlReason = checkHttpUrl(inputs.webhookUrl);
+    const urlReason = (0,input_checks/* checkHttpUrl */.Om)(inputs.webhookUrl);
     if (urlReason !== undefined)
         throw invalid(inputs, naming, "webhookUrl", urlReason);
     if (inputs.webhookSecret === "") {
         throw missing(naming, "webhookSecret", `${naming.label("webhookUrl")} is set, so the secret that signs notifications is required`);
     }
-    const secretReason = checkWebhookSecret(inputs.webhookSecret);
+    const secretReason = (0,input_checks/* checkWebhookSecret */.Ww)(inputs.webhookSecret);
     if (secretReason !== undefined)
         throw invalid(inputs, naming, "webhookSecret", secretReason);
     return {
@@ -62634,7 +62504,7 @@ function readValidationLevel(inputs, naming) {
 }
 /** Reads the skills folder, relative to the repository root (`""` for the root itself). */
 function readSkillsPath(inputs, naming) {
-    const result = normalizeSkillsPath(inputs.skillsPath === "" ? DEFAULTS.skillsPath : inputs.skillsPath);
+    const result = (0,input_checks/* parseSkillsPath */.L7)(inputs.skillsPath === "" ? DEFAULTS.skillsPath : inputs.skillsPath);
     if ("reason" in result)
         throw invalid(inputs, naming, "skillsPath", result.reason);
     return result.value;
@@ -62730,7 +62600,7 @@ function readActionSettings(getInput, context, options) {
         concurrency: read("concurrency"),
     };
     const dryRunText = getInput(INPUT_NAMES.dryRun).trim();
-    const dryRun = parseBoolean(dryRunText === "" ? "false" : dryRunText);
+    const dryRun = (0,input_checks/* parseBoolean */.yG)(dryRunText === "" ? "false" : dryRunText);
     if ("reason" in dryRun) {
         throw new InputError("dryRun", `Invalid input "dry-run" ${JSON.stringify(dryRunText)}: ${dryRun.reason}; set "dry-run" under "with:" in the workflow step`);
     }
@@ -64219,6 +64089,160 @@ function readBlobs(root, oids, onBlob) {
 
 /***/ }),
 
+/***/ 3459:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   CT: () => (/* binding */ checkCredential),
+/* harmony export */   L$: () => (/* binding */ checkBucket),
+/* harmony export */   L7: () => (/* binding */ parseSkillsPath),
+/* harmony export */   MT: () => (/* binding */ r2Endpoint),
+/* harmony export */   O7: () => (/* binding */ checkRegion),
+/* harmony export */   Om: () => (/* binding */ checkHttpUrl),
+/* harmony export */   PC: () => (/* binding */ usesPathStyle),
+/* harmony export */   Ww: () => (/* binding */ checkWebhookSecret),
+/* harmony export */   hP: () => (/* binding */ checkAccountId),
+/* harmony export */   nY: () => (/* binding */ parseConcurrency),
+/* harmony export */   op: () => (/* binding */ isJurisdiction),
+/* harmony export */   tO: () => (/* binding */ JURISDICTIONS),
+/* harmony export */   yG: () => (/* binding */ parseBoolean)
+/* harmony export */ });
+/* unused harmony exports ACCOUNT_ID_PATTERN, MIN_CONCURRENCY, MAX_CONCURRENCY */
+/* harmony import */ var _core_paths_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2940);
+/* harmony import */ var _core_signing_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(3819);
+/**
+ * Checks of single publish settings as a user types them, shared by the
+ * Action's inputs and the CLI's flags. Each check returns the reason a value
+ * is invalid, or `undefined` when it is valid, so each adapter can name its
+ * own input or flag in the message.
+ */
+
+
+/** A Cloudflare account id: 32 lowercase hex digits. */
+const ACCOUNT_ID_PATTERN = /^[0-9a-f]{32}$/;
+/** R2 jurisdictions with their own endpoint host; `""` is the default one. */
+const JURISDICTIONS = ["", "default", "eu", "fedramp"];
+/** S3 bucket names: 3 to 63 lowercase letters, digits, dots and hyphens. */
+const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const MIN_CONCURRENCY = 1;
+const MAX_CONCURRENCY = 256;
+function checkBucket(value) {
+    if (BUCKET_PATTERN.test(value) && !value.includes(".."))
+        return undefined;
+    return "expected 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit";
+}
+function checkAccountId(value) {
+    return ACCOUNT_ID_PATTERN.test(value)
+        ? undefined
+        : "expected the 32 lowercase hex digits of a Cloudflare account id (Dashboard > R2 > Account details)";
+}
+function isJurisdiction(value) {
+    return JURISDICTIONS.includes(value);
+}
+function checkRegion(value) {
+    return REGION_PATTERN.test(value)
+        ? undefined
+        : 'expected a region name such as "auto" (R2) or "us-east-1"';
+}
+/** Checks an http or https URL without credentials, query or fragment. */
+function checkHttpUrl(value) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        return "expected an absolute http:// or https:// URL";
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+        return `expected an http:// or https:// URL, got the scheme "${url.protocol}"`;
+    }
+    if (url.username !== "" || url.password !== "") {
+        return "the URL must not contain a user name or password; pass credentials separately";
+    }
+    if (url.search !== "" || url.hash !== "") {
+        return "the URL must not contain a query or fragment";
+    }
+    return undefined;
+}
+/** Checks an access key id or secret key: non-empty, without whitespace. */
+function checkCredential(value) {
+    return /^\S+$/.test(value) ? undefined : "expected a non-empty value without spaces";
+}
+/**
+ * Checks a webhook secret: one or more space-separated `whsec_` secrets. The
+ * reason never contains the secret.
+ */
+function checkWebhookSecret(value) {
+    const secrets = (0,_core_signing_js__WEBPACK_IMPORTED_MODULE_1__/* .splitSecrets */ .EJ)(value);
+    if (secrets.length === 0)
+        return 'expected "whsec_" followed by base64 key bytes';
+    for (const [index, secret] of secrets.entries()) {
+        try {
+            (0,_core_signing_js__WEBPACK_IMPORTED_MODULE_1__/* .decodeSecret */ .Tm)(secret, secrets.length > 1 ? `secret number ${index + 1}` : "secret");
+        }
+        catch (error) {
+            if (error instanceof _core_signing_js__WEBPACK_IMPORTED_MODULE_1__/* .InvalidSecretError */ .G1)
+                return error.message;
+            throw error;
+        }
+    }
+    return undefined;
+}
+/** Parses a concurrency value, or returns the reason it is invalid. */
+function parseConcurrency(value) {
+    const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(number) || number < MIN_CONCURRENCY || number > MAX_CONCURRENCY) {
+        return {
+            reason: `expected a whole number of requests from ${MIN_CONCURRENCY} to ${MAX_CONCURRENCY}`,
+        };
+    }
+    return { value: number };
+}
+/** Parses a YAML 1.2 boolean (`true`, `True`, `TRUE`, `false`, ...). */
+function parseBoolean(value) {
+    if (["true", "True", "TRUE"].includes(value))
+        return { value: true };
+    if (["false", "False", "FALSE"].includes(value))
+        return { value: false };
+    return { reason: 'expected "true" or "false"' };
+}
+/**
+ * Parses a skills folder relative to the repository root: `./` and
+ * trailing slashes are dropped, `.` becomes `""` (skills at the root), and
+ * an absolute or unsafe path returns the reason.
+ */
+function parseSkillsPath(value) {
+    if (value.startsWith("/")) {
+        return { reason: 'expected a path relative to the repository root, such as "skills"' };
+    }
+    const trimmed = value.replace(/^(?:\.\/)+/, "").replace(/\/+$/, "");
+    if (trimmed === "" || trimmed === ".")
+        return { value: "" };
+    const reason = (0,_core_paths_js__WEBPACK_IMPORTED_MODULE_0__/* .checkRelativePath */ ._k)(trimmed);
+    if (reason !== undefined) {
+        return { reason: `${reason}; expected a folder inside the repository, such as "skills"` };
+    }
+    return { value: trimmed };
+}
+/** Returns the R2 S3 endpoint of an account in a jurisdiction. */
+function r2Endpoint(accountId, jurisdiction) {
+    const zone = jurisdiction === "" || jurisdiction === "default" ? "" : `${jurisdiction}.`;
+    return `https://${accountId}.${zone}r2.cloudflarestorage.com`;
+}
+/**
+ * Checks whether requests put the bucket in the path (`endpoint/bucket/key`). Every
+ * endpoint but AWS S3's own accepts path-style requests, and local servers
+ * and most self-hosted stores accept nothing else.
+ */
+function usesPathStyle(endpoint) {
+    const host = new URL(endpoint).hostname;
+    return !(host === "amazonaws.com" || host.endsWith(".amazonaws.com"));
+}
+
+
+/***/ }),
+
 /***/ 8577:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
@@ -65449,10 +65473,10 @@ function logPlan(plan, renamed, logger) {
         logger.debug(`remove ${path}`);
 }
 
-// EXTERNAL MODULE: ./core/paths.ts
-var paths = __nccwpck_require__(2940);
 // EXTERNAL MODULE: ./publisher/git.ts
 var git = __nccwpck_require__(4705);
+// EXTERNAL MODULE: ./publisher/input-checks.ts
+var input_checks = __nccwpck_require__(3459);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
@@ -65814,17 +65838,11 @@ function hasErrors(problems) {
  * `/` (`""` for the repository root) and checks it is safe.
  */
 function normalizeSkillsPath(skillsPath) {
-    const trimmed = skillsPath
-        .trim()
-        .replace(/^\.\/+/, "")
-        .replace(/^\/+|\/+$/g, "");
-    if (trimmed === "" || trimmed === ".")
-        return "";
-    const reason = (0,paths/* checkRelativePath */._k)(trimmed);
-    if (reason !== undefined) {
-        throw new errors/* PublishError */.S("invalid-settings", `Invalid skills path ${JSON.stringify(skillsPath)}: ${reason}; use a folder relative to the repository root, such as "skills"`);
+    const result = (0,input_checks/* parseSkillsPath */.L7)(skillsPath.trim().replace(/^\/+/, ""));
+    if ("reason" in result) {
+        throw new errors/* PublishError */.S("invalid-settings", `Invalid skills path ${JSON.stringify(skillsPath)}: ${result.reason}`);
     }
-    return trimmed;
+    return result.value;
 }
 /** Validates the skills under `skillsPath` and returns the files that would be published. */
 async function validateSkills(input) {

@@ -106,10 +106,11 @@ export function parseBoolean(value: string): { value: boolean } | { reason: stri
 }
 
 /**
- * Normalizes a skills folder relative to the repository root: `./` and
- * surrounding slashes are dropped, and `.` becomes `""` (skills at the root).
+ * Parses a skills folder relative to the repository root: `./` and
+ * trailing slashes are dropped, `.` becomes `""` (skills at the root), and
+ * an absolute or unsafe path returns the reason.
  */
-export function normalizeSkillsPath(value: string): { value: string } | { reason: string } {
+export function parseSkillsPath(value: string): { value: string } | { reason: string } {
   if (value.startsWith("/")) {
     return { reason: 'expected a path relative to the repository root, such as "skills"' };
   }

@@ -18,8 +18,8 @@ import {
   checkWebhookSecret,
   isJurisdiction,
   JURISDICTIONS,
-  normalizeSkillsPath,
   parseConcurrency,
+  parseSkillsPath,
   r2Endpoint,
   usesPathStyle,
 } from "./input-checks.ts";
@@ -256,7 +256,7 @@ export function readValidationLevel(inputs: PublishInputs, naming: InputNaming):
 
 /** Reads the skills folder, relative to the repository root (`""` for the root itself). */
 export function readSkillsPath(inputs: PublishInputs, naming: InputNaming): string {
-  const result = normalizeSkillsPath(
+  const result = parseSkillsPath(
     inputs.skillsPath === "" ? DEFAULTS.skillsPath : inputs.skillsPath,
   );
   if ("reason" in result) throw invalid(inputs, naming, "skillsPath", result.reason);

@@ -5,7 +5,6 @@
  * `r2-skills validate`.
  */
 
-import { checkRelativePath } from "../core/paths.ts";
 import {
   type Problem,
   SKILL_FILE,
@@ -16,6 +15,7 @@ import {
 } from "../core/validation.ts";
 import { PublishError } from "./errors.ts";
 import { assertWorkTree, headSha } from "./git.ts";
+import { parseSkillsPath } from "./input-checks.ts";
 import { collectCommitTree, collectWorkingTree, type SourceFile } from "./source-tree.ts";
 import type { SourceSettings } from "./types.ts";
 
@@ -49,19 +49,14 @@ export function hasErrors(problems: readonly Problem[]): boolean {
  * `/` (`""` for the repository root) and checks it is safe.
  */
 export function normalizeSkillsPath(skillsPath: string): string {
-  const trimmed = skillsPath
-    .trim()
-    .replace(/^\.\/+/, "")
-    .replace(/^\/+|\/+$/g, "");
-  if (trimmed === "" || trimmed === ".") return "";
-  const reason = checkRelativePath(trimmed);
-  if (reason !== undefined) {
+  const result = parseSkillsPath(skillsPath.trim().replace(/^\/+/, ""));
+  if ("reason" in result) {
     throw new PublishError(
       "invalid-settings",
-      `Invalid skills path ${JSON.stringify(skillsPath)}: ${reason}; use a folder relative to the repository root, such as "skills"`,
+      `Invalid skills path ${JSON.stringify(skillsPath)}: ${result.reason}`,
     );
   }
-  return trimmed;
+  return result.value;
 }
 
 /** Validates the skills under `skillsPath` and returns the files that would be published. */

@@ -43454,7 +43454,7 @@ const paths_encoder = new TextEncoder();
  * or `..` segment, no leading `/`, no backslash, no NUL or other control
  * character, and is at most `MAX_PATH_BYTES` bytes of UTF-8.
  */
-function paths_checkRelativePath(path) {
+function checkRelativePath(path) {
     if (path.length === 0)
         return "the path is empty";
     if (path.startsWith("/"))
@@ -43479,7 +43479,7 @@ function paths_checkRelativePath(path) {
 }
 /** Checks a relative path and throws an error that names it and the reason. */
 function assertRelativePath(path, source = "path") {
-    const reason = paths_checkRelativePath(path);
+    const reason = checkRelativePath(path);
     if (reason !== undefined) {
         throw new UnsafePathError(`Unsafe ${source} ${quote(path, 200)}: ${reason}`);
     }
@@ -43515,7 +43515,7 @@ function normalizePrefix(prefix) {
     const trimmed = (prefix ?? "").trim().replace(/^\/+|\/+$/g, "");
     if (trimmed === "")
         return "";
-    const reason = paths_checkRelativePath(trimmed);
+    const reason = checkRelativePath(trimmed);
     if (reason !== undefined) {
         throw new RangeError(`Invalid prefix ${quote(prefix)}: ${reason}; use "" or a path such as "skills" or "team/skills"`);
     }
@@ -43560,7 +43560,7 @@ const MODE_REGULAR = 0o100644;
 /** File mode of an executable file (0o100755, 33261 in decimal). */
 const MODE_EXECUTABLE = 0o100755;
 const relativePath = schemas_string().superRefine((path, ctx) => {
-    const reason = paths_checkRelativePath(path);
+    const reason = checkRelativePath(path);
     if (reason !== undefined)
         ctx.addIssue({ code: "custom", message: reason });
 });
@@ -44914,7 +44914,7 @@ function validateTree(input) {
     const display = (path) => (input.root ? `${input.root}/${path}` : path);
     const folders = new Map();
     for (const path of input.paths) {
-        const reason = paths_checkRelativePath(path);
+        const reason = checkRelativePath(path);
         if (reason !== undefined) {
             problems.push({
                 severity: "error",
@@ -45656,6 +45656,137 @@ function readBlobs(root, oids, onBlob) {
     });
 }
 
+;// CONCATENATED MODULE: ./publisher/input-checks.ts
+/**
+ * Checks of single publish settings as a user types them, shared by the
+ * Action's inputs and the CLI's flags. Each check returns the reason a value
+ * is invalid, or `undefined` when it is valid, so each adapter can name its
+ * own input or flag in the message.
+ */
+
+
+/** A Cloudflare account id: 32 lowercase hex digits. */
+const ACCOUNT_ID_PATTERN = /^[0-9a-f]{32}$/;
+/** R2 jurisdictions with their own endpoint host; `""` is the default one. */
+const JURISDICTIONS = ["", "default", "eu", "fedramp"];
+/** S3 bucket names: 3 to 63 lowercase letters, digits, dots and hyphens. */
+const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const MIN_CONCURRENCY = 1;
+const MAX_CONCURRENCY = 256;
+function checkBucket(value) {
+    if (BUCKET_PATTERN.test(value) && !value.includes(".."))
+        return undefined;
+    return "expected 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit";
+}
+function checkAccountId(value) {
+    return ACCOUNT_ID_PATTERN.test(value)
+        ? undefined
+        : "expected the 32 lowercase hex digits of a Cloudflare account id (Dashboard > R2 > Account details)";
+}
+function isJurisdiction(value) {
+    return JURISDICTIONS.includes(value);
+}
+function checkRegion(value) {
+    return REGION_PATTERN.test(value)
+        ? undefined
+        : 'expected a region name such as "auto" (R2) or "us-east-1"';
+}
+/** Checks an http or https URL without credentials, query or fragment. */
+function checkHttpUrl(value) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        return "expected an absolute http:// or https:// URL";
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+        return `expected an http:// or https:// URL, got the scheme "${url.protocol}"`;
+    }
+    if (url.username !== "" || url.password !== "") {
+        return "the URL must not contain a user name or password; pass credentials separately";
+    }
+    if (url.search !== "" || url.hash !== "") {
+        return "the URL must not contain a query or fragment";
+    }
+    return undefined;
+}
+/** Checks an access key id or secret key: non-empty, without whitespace. */
+function checkCredential(value) {
+    return /^\S+$/.test(value) ? undefined : "expected a non-empty value without spaces";
+}
+/**
+ * Checks a webhook secret: one or more space-separated `whsec_` secrets. The
+ * reason never contains the secret.
+ */
+function checkWebhookSecret(value) {
+    const secrets = splitSecrets(value);
+    if (secrets.length === 0)
+        return 'expected "whsec_" followed by base64 key bytes';
+    for (const [index, secret] of secrets.entries()) {
+        try {
+            decodeSecret(secret, secrets.length > 1 ? `secret number ${index + 1}` : "secret");
+        }
+        catch (error) {
+            if (error instanceof InvalidSecretError)
+                return error.message;
+            throw error;
+        }
+    }
+    return undefined;
+}
+/** Parses a concurrency value, or returns the reason it is invalid. */
+function parseConcurrency(value) {
+    const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(number) || number < MIN_CONCURRENCY || number > MAX_CONCURRENCY) {
+        return {
+            reason: `expected a whole number of requests from ${MIN_CONCURRENCY} to ${MAX_CONCURRENCY}`,
+        };
+    }
+    return { value: number };
+}
+/** Parses a YAML 1.2 boolean (`true`, `True`, `TRUE`, `false`, ...). */
+function parseBoolean(value) {
+    if (["true", "True", "TRUE"].includes(value))
+        return { value: true };
+    if (["false", "False", "FALSE"].includes(value))
+        return { value: false };
+    return { reason: 'expected "true" or "false"' };
+}
+/**
+ * Parses a skills folder relative to the repository root: `./` and
+ * trailing slashes are dropped, `.` becomes `""` (skills at the root), and
+ * an absolute or unsafe path returns the reason.
+ */
+function input_checks_parseSkillsPath(value) {
+    if (value.startsWith("/")) {
+        return { reason: 'expected a path relative to the repository root, such as "skills"' };
+    }
+    const trimmed = value.replace(/^(?:\.\/)+/, "").replace(/\/+$/, "");
+    if (trimmed === "" || trimmed === ".")
+        return { value: "" };
+    const reason = checkRelativePath(trimmed);
+    if (reason !== undefined) {
+        return { reason: `${reason}; expected a folder inside the repository, such as "skills"` };
+    }
+    return { value: trimmed };
+}
+/** Returns the R2 S3 endpoint of an account in a jurisdiction. */
+function r2Endpoint(accountId, jurisdiction) {
+    const zone = jurisdiction === "" || jurisdiction === "default" ? "" : `${jurisdiction}.`;
+    return `https://${accountId}.${zone}r2.cloudflarestorage.com`;
+}
+/**
+ * Checks whether requests put the bucket in the path (`endpoint/bucket/key`). Every
+ * endpoint but AWS S3's own accepts path-style requests, and local servers
+ * and most self-hosted stores accept nothing else.
+ */
+function usesPathStyle(endpoint) {
+    const host = new URL(endpoint).hostname;
+    return !(host === "amazonaws.com" || host.endsWith(".amazonaws.com"));
+}
+
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(1455);
 // EXTERNAL MODULE: external "node:path"
@@ -46016,22 +46147,16 @@ function hasErrors(problems) {
  * Normalizes a skills path to `/`-separated form without leading or trailing
  * `/` (`""` for the repository root) and checks it is safe.
  */
-function validate_normalizeSkillsPath(skillsPath) {
-    const trimmed = skillsPath
-        .trim()
-        .replace(/^\.\/+/, "")
-        .replace(/^\/+|\/+$/g, "");
-    if (trimmed === "" || trimmed === ".")
-        return "";
-    const reason = paths_checkRelativePath(trimmed);
-    if (reason !== undefined) {
-        throw new PublishError("invalid-settings", `Invalid skills path ${JSON.stringify(skillsPath)}: ${reason}; use a folder relative to the repository root, such as "skills"`);
+function normalizeSkillsPath(skillsPath) {
+    const result = input_checks_parseSkillsPath(skillsPath.trim().replace(/^\/+/, ""));
+    if ("reason" in result) {
+        throw new PublishError("invalid-settings", `Invalid skills path ${JSON.stringify(skillsPath)}: ${result.reason}`);
     }
-    return trimmed;
+    return result.value;
 }
 /** Validates the skills under `skillsPath` and returns the files that would be published. */
 async function validateSkills(input) {
-    const skillsPath = validate_normalizeSkillsPath(input.skillsPath);
+    const skillsPath = normalizeSkillsPath(input.skillsPath);
     await assertWorkTree(input.repositoryRoot);
     if (input.mode === "commit" && (await headSha(input.repositoryRoot)) === null) {
         throw new PublishError("git", `The repository at ${input.repositoryRoot} has no commits: commit the skills first, or publish the working tree (working-tree mode)`);
@@ -46121,7 +46246,7 @@ async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
         const clean = { version: sha, commit: { ...head, dirty: false } };
         if (mode === "commit")
             return clean;
-        const headTree = await collectCommitTree(root, validate_normalizeSkillsPath(skillsPath));
+        const headTree = await collectCommitTree(root, normalizeSkillsPath(skillsPath));
         // Compare only files inside skill folders, as `validateSkills` returns them.
         const headFiles = headTree.files.filter((file) => file.path.includes("/"));
         if (sameFiles(headFiles, files))
@@ -46220,7 +46345,7 @@ async function readSource(settings, logger) {
         else
             logger.warn(line);
     }
-    const version = await resolveVersion(source.repositoryRoot, validate_normalizeSkillsPath(source.skillsPath), source.mode, result.files);
+    const version = await resolveVersion(source.repositoryRoot, normalizeSkillsPath(source.skillsPath), source.mode, result.files);
     logger.info(`Found ${result.skills.length} skills and ${result.files.length} files for version ${version.version}`);
     return { ...result, ...version };
 }
@@ -46748,136 +46873,6 @@ function stderrLogger(options) {
     };
 }
 
-;// CONCATENATED MODULE: ./publisher/input-checks.ts
-/**
- * Checks of single publish settings as a user types them, shared by the
- * Action's inputs and the CLI's flags. Each check returns the reason a value
- * is invalid, or `undefined` when it is valid, so each adapter can name its
- * own input or flag in the message.
- */
-
-
-/** A Cloudflare account id: 32 lowercase hex digits. */
-const ACCOUNT_ID_PATTERN = /^[0-9a-f]{32}$/;
-/** R2 jurisdictions with their own endpoint host; `""` is the default one. */
-const JURISDICTIONS = ["", "default", "eu", "fedramp"];
-/** S3 bucket names: 3 to 63 lowercase letters, digits, dots and hyphens. */
-const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const MIN_CONCURRENCY = 1;
-const MAX_CONCURRENCY = 256;
-function checkBucket(value) {
-    if (BUCKET_PATTERN.test(value) && !value.includes(".."))
-        return undefined;
-    return "expected 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit";
-}
-function checkAccountId(value) {
-    return ACCOUNT_ID_PATTERN.test(value)
-        ? undefined
-        : "expected the 32 lowercase hex digits of a Cloudflare account id (Dashboard > R2 > Account details)";
-}
-function isJurisdiction(value) {
-    return JURISDICTIONS.includes(value);
-}
-function checkRegion(value) {
-    return REGION_PATTERN.test(value)
-        ? undefined
-        : 'expected a region name such as "auto" (R2) or "us-east-1"';
-}
-/** Checks an http or https URL without credentials, query or fragment. */
-function checkHttpUrl(value) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        return "expected an absolute http:// or https:// URL";
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
-        return `expected an http:// or https:// URL, got the scheme "${url.protocol}"`;
-    }
-    if (url.username !== "" || url.password !== "") {
-        return "the URL must not contain a user name or password; pass credentials separately";
-    }
-    if (url.search !== "" || url.hash !== "") {
-        return "the URL must not contain a query or fragment";
-    }
-    return undefined;
-}
-/** Checks an access key id or secret key: non-empty, without whitespace. */
-function checkCredential(value) {
-    return /^\S+$/.test(value) ? undefined : "expected a non-empty value without spaces";
-}
-/**
- * Checks a webhook secret: one or more space-separated `whsec_` secrets. The
- * reason never contains the secret.
- */
-function checkWebhookSecret(value) {
-    const secrets = splitSecrets(value);
-    if (secrets.length === 0)
-        return 'expected "whsec_" followed by base64 key bytes';
-    for (const [index, secret] of secrets.entries()) {
-        try {
-            decodeSecret(secret, secrets.length > 1 ? `secret number ${index + 1}` : "secret");
-        }
-        catch (error) {
-            if (error instanceof InvalidSecretError)
-                return error.message;
-            throw error;
-        }
-    }
-    return undefined;
-}
-/** Parses a concurrency value, or returns the reason it is invalid. */
-function parseConcurrency(value) {
-    const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(number) || number < MIN_CONCURRENCY || number > MAX_CONCURRENCY) {
-        return {
-            reason: `expected a whole number of requests from ${MIN_CONCURRENCY} to ${MAX_CONCURRENCY}`,
-        };
-    }
-    return { value: number };
-}
-/** Parses a YAML 1.2 boolean (`true`, `True`, `TRUE`, `false`, ...). */
-function parseBoolean(value) {
-    if (["true", "True", "TRUE"].includes(value))
-        return { value: true };
-    if (["false", "False", "FALSE"].includes(value))
-        return { value: false };
-    return { reason: 'expected "true" or "false"' };
-}
-/**
- * Normalizes a skills folder relative to the repository root: `./` and
- * surrounding slashes are dropped, and `.` becomes `""` (skills at the root).
- */
-function input_checks_normalizeSkillsPath(value) {
-    if (value.startsWith("/")) {
-        return { reason: 'expected a path relative to the repository root, such as "skills"' };
-    }
-    const trimmed = value.replace(/^(?:\.\/)+/, "").replace(/\/+$/, "");
-    if (trimmed === "" || trimmed === ".")
-        return { value: "" };
-    const reason = checkRelativePath(trimmed);
-    if (reason !== undefined) {
-        return { reason: `${reason}; expected a folder inside the repository, such as "skills"` };
-    }
-    return { value: trimmed };
-}
-/** Returns the R2 S3 endpoint of an account in a jurisdiction. */
-function r2Endpoint(accountId, jurisdiction) {
-    const zone = jurisdiction === "" || jurisdiction === "default" ? "" : `${jurisdiction}.`;
-    return `https://${accountId}.${zone}r2.cloudflarestorage.com`;
-}
-/**
- * Checks whether requests put the bucket in the path (`endpoint/bucket/key`). Every
- * endpoint but AWS S3's own accepts path-style requests, and local servers
- * and most self-hosted stores accept nothing else.
- */
-function usesPathStyle(endpoint) {
-    const host = new URL(endpoint).hostname;
-    return !(host === "amazonaws.com" || host.endsWith(".amazonaws.com"));
-}
-
 ;// CONCATENATED MODULE: ./publisher/inputs.ts
 /**
  * Turns the publish settings as a user writes them (strings from the
@@ -47044,7 +47039,7 @@ function readValidationLevel(inputs, naming) {
 }
 /** Reads the skills folder, relative to the repository root (`""` for the root itself). */
 function readSkillsPath(inputs, naming) {
-    const result = normalizeSkillsPath(inputs.skillsPath === "" ? DEFAULTS.skillsPath : inputs.skillsPath);
+    const result = parseSkillsPath(inputs.skillsPath === "" ? DEFAULTS.skillsPath : inputs.skillsPath);
     if ("reason" in result)
         throw invalid(inputs, naming, "skillsPath", result.reason);
     return result.value;

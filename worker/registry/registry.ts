@@ -156,21 +156,10 @@ export class Registry extends DurableObject<Env> {
     const channel = request.channel;
     if (request.version !== undefined) {
       const version = request.version;
+      const refusal = this.#unusableVersion(version);
+      if (refusal !== undefined) return refusal;
       const row = findVersion(this.#sql, version);
-      if (row === undefined) {
-        return {
-          ok: false,
-          reason: "unknown-version",
-          message: `Version ${version} is not recorded`,
-        };
-      }
-      if (row.pruned_at !== null || this.#pruning.has(version)) {
-        return {
-          ok: false,
-          reason: "pruned-version",
-          message: `Version ${version} was pruned from the bucket`,
-        };
-      }
+      if (row === undefined) throw new Error(`Version ${version} was not found after its check`);
       return {
         ok: true,
         version,
@@ -232,7 +221,7 @@ export class Registry extends DurableObject<Env> {
   async rollback(channel: string, version: string, reason: string): Promise<RollbackResult> {
     assertChannel(channel);
     assertVersionId(version);
-    const refusal = this.#rollbackRefusal(version);
+    const refusal = this.#unusableVersion(version);
     if (refusal !== undefined) return refusal;
     const manifestKey = findVersion(this.#sql, version)?.manifest_key ?? "";
     // A pruning run that failed after deleting the manifest leaves the
@@ -246,7 +235,7 @@ export class Registry extends DurableObject<Env> {
       };
     }
     // Checked again, because a pruning run may have started during the await.
-    const late = this.#rollbackRefusal(version);
+    const late = this.#unusableVersion(version);
     if (late !== undefined) return late;
     const now = Date.now();
     return this.ctx.storage.transactionSync(() => {
@@ -258,8 +247,10 @@ export class Registry extends DurableObject<Env> {
     });
   }
 
-  /** Returns why `version` cannot become current now, or `undefined` when it can. */
-  #rollbackRefusal(version: string): Extract<RollbackResult, { ok: false }> | undefined {
+  /** Returns why `version` cannot be served or become current now, or `undefined` when it can. */
+  #unusableVersion(
+    version: string,
+  ): { ok: false; reason: "unknown-version" | "pruned-version"; message: string } | undefined {
     const row = findVersion(this.#sql, version);
     if (row === undefined) {
       return {

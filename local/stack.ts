@@ -10,7 +10,13 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "../core/logger.ts";
 import type { PublishResult } from "../publisher/types.ts";
 import { type BucketAccess, createBucketClient } from "./bucket.ts";
-import { type LocalFile, loadOrCreateSecrets, type MountChoice, writeLocalFile } from "./config.ts";
+import {
+  type LocalFile,
+  loadOrCreateSecrets,
+  type MountChoice,
+  type StartOptions,
+  writeLocalFile,
+} from "./config.ts";
 import { removeTree } from "./copy.ts";
 import { acquireStateLock } from "./lock.ts";
 import {
@@ -34,19 +40,20 @@ import { type LocalWorker, startLocalWorker } from "./worker.ts";
 /** The folder of the r2-skills project, which contains wrangler.toml and the Worker. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
-export interface StackOptions {
-  /** Absolute path of the git work tree whose skills are published. */
-  repositoryRoot: string;
-  /** Skills folder relative to `repositoryRoot`. */
-  skillsPath: string;
-  /** Absolute path of the folder for data and secrets. */
-  stateDir: string;
-  channel: string;
-  s3Port: number;
-  workerPort: number;
-  hostPort: number;
-  mount: MountChoice;
-  verbose: boolean;
+/** The options of `npm start` that shape the stack, plus its logger. */
+export interface StackOptions
+  extends Pick<
+    StartOptions,
+    | "repositoryRoot"
+    | "skillsPath"
+    | "stateDir"
+    | "channel"
+    | "s3Port"
+    | "workerPort"
+    | "hostPort"
+    | "mount"
+    | "verbose"
+  > {
   logger: Logger;
   /** The Worker's wrangler configuration; `<project>/wrangler.toml` by default. */
   wranglerConfig?: string;

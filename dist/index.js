@@ -63833,8 +63833,8 @@ class PublishError extends Error {
     name = "PublishError";
     code;
     /**
-     * What was written before the failure, when the version is complete in
-     * the bucket and only the notification failed; `undefined` otherwise.
+     * Result of the publish when the version is complete in the bucket and
+     * only the notification failed, else `undefined`.
      */
     result;
     constructor(code, message, options) {
@@ -64409,8 +64409,8 @@ async function writeManifest(store, key, serialized, logger) {
  *
  * NOTE: the read and the write are two requests, so two publishes finishing
  * at the same moment can still leave the older head. That costs the next
- * publish extra uploads, never a wrong snapshot, because plans compare
- * content; and the Worker orders versions by commit time on its own.
+ * publish extra uploads but never a wrong snapshot, because plans compare
+ * content. The Worker orders versions by commit time on its own.
  */
 async function writeHead(store, input, logger) {
     const head = headSchema.parse({

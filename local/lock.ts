@@ -10,7 +10,7 @@ import { join } from "node:path";
 
 export const LOCK_FILE = "stack.pid";
 
-/** Another live process holds the state folder. */
+/** Error: another live process has locked the state folder. */
 export class StateLockedError extends Error {
   override readonly name = "StateLockedError";
 }
@@ -41,8 +41,8 @@ async function readOwner(path: string): Promise<number | undefined> {
 
 /**
  * Takes the lock of `stateDir` for this process. A lock left by a process
- * that no longer runs is taken over; one held by a live process throws
- * `StateLockedError` naming its pid and the fix.
+ * that no longer runs is taken over. A lock of a live process throws
+ * `StateLockedError`, which names its pid and the fix.
  */
 export async function acquireStateLock(stateDir: string): Promise<StateLock> {
   const path = join(stateDir, LOCK_FILE);

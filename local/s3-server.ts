@@ -76,7 +76,7 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   await assertPortFree(options.port, "--s3-port");
   const script = fileURLToPath(new URL("./s3-server-process.ts", import.meta.url));
   // s3rver 3.7 encrypts listing continuation tokens with DES, which Node 24's
-  // OpenSSL provides only through its legacy provider; without it, a listing
+  // OpenSSL provides only through its legacy provider. Without it, a listing
   // of more than 1,000 keys fails on its second page.
   const child = spawn(
     process.execPath,

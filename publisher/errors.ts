@@ -27,8 +27,8 @@ export class PublishError extends Error {
   override readonly name = "PublishError";
   readonly code: PublishErrorCode;
   /**
-   * What was written before the failure, when the version is complete in
-   * the bucket and only the notification failed; `undefined` otherwise.
+   * Result of the publish when the version is complete in the bucket and
+   * only the notification failed, else `undefined`.
    */
   readonly result: PublishResult | undefined;
 

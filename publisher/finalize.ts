@@ -49,8 +49,8 @@ export interface HeadInput {
  *
  * NOTE: the read and the write are two requests, so two publishes finishing
  * at the same moment can still leave the older head. That costs the next
- * publish extra uploads, never a wrong snapshot, because plans compare
- * content; and the Worker orders versions by commit time on its own.
+ * publish extra uploads but never a wrong snapshot, because plans compare
+ * content. The Worker orders versions by commit time on its own.
  */
 export async function writeHead(
   store: S3Store,

@@ -5,6 +5,7 @@
  * pushes, force pushes, shallow clones and re-runs all plan correctly.
  */
 
+import { contentTypeOf } from "./content-type.ts";
 import { comparePaths, type Manifest } from "./manifest.ts";
 
 export interface LocalFile {
@@ -38,6 +39,76 @@ export interface Plan {
   skills: SkillChange[];
 }
 
+/** Lookups into the base manifest that decide, file by file, what a new version writes. */
+export interface BaseIndex {
+  /** The base version, or `null` when every file is uploaded. */
+  version: string | null;
+  /** Returns `true` when the base has the file's path with the same sha256 and mode. */
+  isUnchanged(file: LocalFile): boolean;
+  /**
+   * Returns a path of the base whose sha256, mode and content type equal the
+   * file's, for a renamed or duplicated file. The content type must match
+   * because a server-side copy keeps the source's.
+   */
+  findContent(file: LocalFile): string | undefined;
+}
+
+/** What a new version does with one file. */
+export type FileAction =
+  /** Copy the base object at `from` inside the bucket. */
+  | { kind: "copy"; from: string }
+  /** Upload the bytes from the runner. */
+  | { kind: "upload" };
+
+function contentKey(sha256: string, mode: number, contentType: string): string {
+  return `${sha256}:${mode}:${contentType}`;
+}
+
+/** Indexes the base manifest by path and by content. */
+export function indexBase(base: Manifest | null): BaseIndex {
+  const byPath = new Map((base?.files ?? []).map((file) => [file.path, file]));
+  const byContent = new Map<string, string>();
+  for (const file of base?.files ?? []) {
+    byContent.set(contentKey(file.sha256, file.mode, file.contentType), file.path);
+  }
+  return {
+    version: base?.version ?? null,
+    isUnchanged(file) {
+      const previous = byPath.get(file.path);
+      return (
+        previous !== undefined && previous.sha256 === file.sha256 && previous.mode === file.mode
+      );
+    },
+    findContent(file) {
+      return byContent.get(contentKey(file.sha256, file.mode, contentTypeOf(file.path)));
+    },
+  };
+}
+
+/**
+ * Decides one file: copy it from the same path of the base when unchanged,
+ * from another path of the base when that has the same content, else upload.
+ */
+export function decideFile(file: LocalFile, base: BaseIndex): FileAction {
+  if (base.version === null) return { kind: "upload" };
+  if (base.isUnchanged(file)) return { kind: "copy", from: file.path };
+  const from = base.findContent(file);
+  return from === undefined ? { kind: "upload" } : { kind: "copy", from };
+}
+
+/**
+ * Returns the planned uploads that `decideFile` copies from another path of
+ * the base (renamed or duplicated files): the source path by new path.
+ */
+export function findRenamed(plan: Plan, base: BaseIndex): Map<string, string> {
+  const renamed = new Map<string, string>();
+  for (const file of plan.upload) {
+    const action = decideFile(file, base);
+    if (action.kind === "copy") renamed.set(file.path, action.from);
+  }
+  return renamed;
+}
+
 function skillOf(path: string): string {
   const slash = path.indexOf("/");
   return slash === -1 ? path : path.slice(0, slash);
@@ -45,19 +116,18 @@ function skillOf(path: string): string {
 
 /** Plans a new version of `files` against the base manifest, if any. */
 export function planVersion(files: readonly LocalFile[], base: Manifest | null): Plan {
-  const baseFiles = new Map((base?.files ?? []).map((file) => [file.path, file]));
+  const index = indexBase(base);
   const upload: LocalFile[] = [];
   const copy: LocalFile[] = [];
   for (const file of files) {
-    const previous = baseFiles.get(file.path);
-    if (previous !== undefined && previous.sha256 === file.sha256 && previous.mode === file.mode) {
-      copy.push(file);
-    } else {
-      upload.push(file);
-    }
+    if (index.isUnchanged(file)) copy.push(file);
+    else upload.push(file);
   }
   const current = new Set(files.map((file) => file.path));
-  const remove = [...baseFiles.keys()].filter((path) => !current.has(path)).sort();
+  const remove = (base?.files ?? [])
+    .map((file) => file.path)
+    .filter((path) => !current.has(path))
+    .sort();
 
   const skills = new Map<string, SkillChange>();
   const entry = (name: string): SkillChange => {

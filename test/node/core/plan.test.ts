@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { contentTypeOf } from "../../../core/content-type.ts";
 import { buildManifest, MODE_EXECUTABLE, MODE_REGULAR } from "../../../core/manifest.ts";
-import { type LocalFile, planVersion } from "../../../core/plan.ts";
+import {
+  decideFile,
+  findRenamed,
+  indexBase,
+  type LocalFile,
+  planVersion,
+} from "../../../core/plan.ts";
 
 const sha = (c: string): string => c.repeat(64);
 
@@ -25,7 +32,7 @@ function manifestOf(version: string, files: ReturnType<typeof file>[]) {
       dirty: false,
     },
     skills: names.map((name) => ({ name, description: "d" })),
-    files: files.map((f) => ({ ...f, contentType: "text/plain" })),
+    files: files.map((f) => ({ ...f, contentType: contentTypeOf(f.path) })),
   });
 }
 
@@ -74,5 +81,51 @@ describe("planVersion", () => {
     const base = manifestOf("1".repeat(40), [file("a/SKILL.md", "1"), file("a/x.md", "2")]);
     const plan = planVersion([file("a/SKILL.md", "1")], base);
     expect(plan.skills).toEqual([expect.objectContaining({ name: "a", status: "changed" })]);
+  });
+});
+
+describe("decideFile", () => {
+  const base = indexBase(
+    manifestOf("1".repeat(40), [
+      file("a/SKILL.md", "1"),
+      file("a/guide.md", "2"),
+      file("a/run.sh", "3", MODE_EXECUTABLE),
+    ]),
+  );
+
+  it.each([
+    [
+      "an unchanged file from its path",
+      file("a/SKILL.md", "1"),
+      { kind: "copy", from: "a/SKILL.md" },
+    ],
+    [
+      "a renamed file from the old path",
+      file("b/moved.md", "2"),
+      { kind: "copy", from: "a/guide.md" },
+    ],
+    ["new content", file("a/SKILL.md", "9"), { kind: "upload" }],
+    ["a changed mode", file("a/run.sh", "3"), { kind: "upload" }],
+    ["another content type", file("a/guide.txt", "2"), { kind: "upload" }],
+  ])("decides %s", (_case, local, expected) => {
+    expect(decideFile(local, base)).toEqual(expected);
+  });
+
+  it("uploads everything without a base", () => {
+    expect(decideFile(file("a/SKILL.md", "1"), indexBase(null))).toEqual({ kind: "upload" });
+  });
+
+  it("agrees with the plan and its renames", () => {
+    const files = [file("a/SKILL.md", "1"), file("b/moved.md", "2"), file("a/new.md", "8")];
+    const manifest = manifestOf("1".repeat(40), [file("a/SKILL.md", "1"), file("a/guide.md", "2")]);
+    const plan = planVersion(files, manifest);
+    const renamed = findRenamed(plan, indexBase(manifest));
+    expect(plan.copy.map((f) => f.path)).toEqual(["a/SKILL.md"]);
+    expect([...renamed]).toEqual([["b/moved.md", "a/guide.md"]]);
+    expect(files.map((f) => decideFile(f, indexBase(manifest)).kind)).toEqual([
+      "copy",
+      "copy",
+      "upload",
+    ]);
   });
 });

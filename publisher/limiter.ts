@@ -26,3 +26,40 @@ export function createLimiter(concurrency: number): <T>(task: () => Promise<T>) 
     }
   };
 }
+
+/**
+ * Runs async work while the bytes it holds fit in `maxBytes`. A task that
+ * needs more than `maxBytes` runs once nothing else holds any, so one large
+ * file never waits forever. Tasks start in the order they ask.
+ */
+export function createByteBudget(
+  maxBytes: number,
+): <T>(bytes: number, task: () => Promise<T>) => Promise<T> {
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+    throw new RangeError(`Invalid byte budget ${maxBytes}: expected an integer of 1 or more`);
+  }
+  let held = 0;
+  const waiting: { bytes: number; start: () => void }[] = [];
+  const fits = (bytes: number): boolean => held === 0 || held + bytes <= maxBytes;
+  const startWaiting = (): void => {
+    for (let next = waiting[0]; next !== undefined && fits(next.bytes); next = waiting[0]) {
+      waiting.shift();
+      held += next.bytes;
+      next.start();
+    }
+  };
+  return async <T>(bytes: number, task: () => Promise<T>): Promise<T> => {
+    const size = Math.max(0, bytes);
+    if (waiting.length === 0 && fits(size)) {
+      held += size;
+    } else {
+      await new Promise<void>((start) => waiting.push({ bytes: size, start }));
+    }
+    try {
+      return await task();
+    } finally {
+      held -= size;
+      startWaiting();
+    }
+  };
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createLimiter } from "../../../publisher/limiter.ts";
+import { createByteBudget, createLimiter } from "../../../publisher/limiter.ts";
 import { backoffDelay, type RetryPolicy, withRetry } from "../../../publisher/retry.ts";
 
 const POLICY: RetryPolicy = { attempts: 4, baseDelayMs: 1, maxDelayMs: 3 };
@@ -89,5 +89,70 @@ describe("createLimiter", () => {
 
   it("rejects a concurrency below one", () => {
     expect(() => createLimiter(0)).toThrow("Invalid concurrency 0");
+  });
+});
+
+describe("createByteBudget", () => {
+  /** Starts one task per size that holds its bytes until released; returns the controls. */
+  function holdAll(budget: ReturnType<typeof createByteBudget>, sizes: number[]) {
+    let held = 0;
+    let maxHeld = 0;
+    const started: number[] = [];
+    const releases = new Map<number, () => void>();
+    const tasks = sizes.map((size, index) =>
+      budget(size, async () => {
+        started.push(index);
+        held += size;
+        maxHeld = Math.max(maxHeld, held);
+        await new Promise<void>((resolve) => releases.set(index, resolve));
+        held -= size;
+        return index;
+      }),
+    );
+    return {
+      tasks,
+      started,
+      maxHeld: () => maxHeld,
+      release: (index: number) => releases.get(index)?.(),
+    };
+  }
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it("keeps held bytes within the budget", async () => {
+    const run = holdAll(createByteBudget(100), [60, 30, 20, 50]);
+    await settle();
+    expect(run.started).toEqual([0, 1]);
+    run.release(0);
+    await settle();
+    expect(run.started).toEqual([0, 1, 2, 3]);
+    run.release(1);
+    run.release(2);
+    run.release(3);
+    expect(await Promise.all(run.tasks)).toEqual([0, 1, 2, 3]);
+    expect(run.maxHeld()).toBeLessThanOrEqual(100);
+  });
+
+  it("runs a task above the budget alone", async () => {
+    const run = holdAll(createByteBudget(100), [10, 500, 10]);
+    await settle();
+    expect(run.started).toEqual([0]);
+    run.release(0);
+    await settle();
+    expect(run.started).toEqual([0, 1]);
+    run.release(1);
+    await settle();
+    expect(run.started).toEqual([0, 1, 2]);
+    run.release(2);
+    expect(await Promise.all(run.tasks)).toEqual([0, 1, 2]);
+  });
+
+  it("releases bytes after a failure", async () => {
+    const budget = createByteBudget(10);
+    await expect(budget(10, async () => Promise.reject(new Error("boom")))).rejects.toThrow("boom");
+    expect(await budget(10, async () => "next")).toBe("next");
+  });
+
+  it("rejects a budget below one byte", () => {
+    expect(() => createByteBudget(0)).toThrow(/Invalid byte budget 0/);
   });
 });

@@ -5,7 +5,7 @@
  * region and endpoint also read the standard `AWS_*` variables.
  */
 
-import type { InputName } from "../publisher/inputs.ts";
+import { DEFAULTS, type InputName } from "../publisher/inputs.ts";
 
 export interface FlagSpec {
   /** Long name without the dashes. */
@@ -139,7 +139,7 @@ export const FLAGS = {
     type: "string",
     env: ["R2_SKILLS_CONCURRENCY"],
     value: "N",
-    help: "Requests to the bucket in flight at once (default 16)",
+    help: `Requests to the bucket in flight at once (default ${DEFAULTS.concurrency})`,
     input: "concurrency",
   }),
   dryRun: flag({

@@ -22,6 +22,13 @@ const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 export const MIN_CONCURRENCY = 1;
 export const MAX_CONCURRENCY = 256;
+/**
+ * Requests in flight at once. Each request of a publish is small, so the
+ * round trip, not bandwidth, sets the pace against a remote bucket; on a
+ * 2-core machine against a local s3rver, 64 in flight gave the shortest
+ * full publish of the values tried (16, 32 and 64).
+ */
+export const DEFAULT_CONCURRENCY = 64;
 
 export function checkBucket(value: string): string | undefined {
   if (BUCKET_PATTERN.test(value) && !value.includes("..")) return undefined;

@@ -16,6 +16,7 @@ import {
   checkHttpUrl,
   checkRegion,
   checkWebhookSecret,
+  DEFAULT_CONCURRENCY,
   isJurisdiction,
   JURISDICTIONS,
   parseConcurrency,
@@ -57,7 +58,7 @@ export const DEFAULTS = {
   region: "auto",
   channel: "production",
   validation: "claude-code",
-  concurrency: "16",
+  concurrency: String(DEFAULT_CONCURRENCY),
 } as const satisfies Partial<PublishInputs>;
 
 /** Delivery attempts of one notification, the first included. */

@@ -4,13 +4,17 @@
  * SDK's own retry is off (`maxAttempts: 1`).
  */
 
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
 import { S3Client } from "@aws-sdk/client-s3";
+import { DEFAULT_CONCURRENCY } from "./input-checks.ts";
 import type { StoreSettings } from "./types.ts";
 
 /** Time allowed for establishing a connection, in milliseconds. */
 const CONNECTION_TIMEOUT_MS = 10_000;
 
 export function createS3Client(settings: StoreSettings, timeoutMs: number): S3Client {
+  const sockets = settings.concurrency || DEFAULT_CONCURRENCY;
   return new S3Client({
     region: settings.region,
     endpoint: settings.endpoint,
@@ -28,7 +32,14 @@ export function createS3Client(settings: StoreSettings, timeoutMs: number): S3Cl
     // part of a multipart upload, which gets no abort signal. requestTimeout
     // would only log a warning: @smithy/node-http-handler 4.x throws on it
     // only with throwOnRequestTimeout, and then for the whole request.
-    requestHandler: { socketTimeout: timeoutMs, connectionTimeout: CONNECTION_TIMEOUT_MS },
+    requestHandler: {
+      socketTimeout: timeoutMs,
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      // The SDK's default agents keep at most 50 sockets, which would queue
+      // requests of a higher concurrency inside the agent.
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: sockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: sockets }),
+    },
   });
 }
 

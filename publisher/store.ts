@@ -16,6 +16,7 @@ import {
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Logger } from "../core/logger.ts";
 import { PublishError } from "./errors.ts";
+import { DEFAULT_CONCURRENCY } from "./input-checks.ts";
 import { createLimiter } from "./limiter.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from "./retry.ts";
 import {
@@ -32,7 +33,6 @@ import type { StoreSettings } from "./types.ts";
 export const MULTIPART_THRESHOLD_BYTES = 8 * 1024 * 1024;
 /** Time allowed for one request, in milliseconds. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-export const DEFAULT_CONCURRENCY = 16;
 /** Parts of one multipart upload in flight at once. */
 const MULTIPART_QUEUE_SIZE = 4;
 
@@ -53,6 +53,30 @@ export interface ObjectInfo {
 export interface PutOptions {
   contentType: string;
   metadata: Record<string, string>;
+  /**
+   * Hex SHA-256 of the body when the caller has it. It is sent as
+   * `x-amz-content-sha256`, so the SDK signs it without hashing the body
+   * again and the server rejects a body that does not match.
+   */
+  sha256?: string;
+}
+
+/** Header of the SigV4 payload hash; the SDK's signer uses it when present. */
+const PAYLOAD_SHA256_HEADER = "x-amz-content-sha256";
+
+/** Sets the payload hash header of a command's request before it is signed. */
+function sendPayloadSha256(command: PutObjectCommand, sha256: string): void {
+  command.middlewareStack.add(
+    (next) => async (args) => {
+      const request = args.request;
+      if (typeof request === "object" && request !== null && "headers" in request) {
+        const headers = request.headers as Record<string, string>;
+        headers[PAYLOAD_SHA256_HEADER] = sha256;
+      }
+      return next(args);
+    },
+    { step: "build", name: "knownPayloadSha256" },
+  );
 }
 
 export class S3Store {
@@ -142,7 +166,9 @@ export class S3Store {
       return;
     }
     await this.#request("PUT", key, async (abortSignal) => {
-      await this.#client.send(new PutObjectCommand(params), { abortSignal });
+      const command = new PutObjectCommand(params);
+      if (options.sha256 !== undefined) sendPayloadSha256(command, options.sha256);
+      await this.#client.send(command, { abortSignal });
     });
   }
 

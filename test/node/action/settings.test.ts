@@ -71,7 +71,7 @@ describe("action settings", () => {
       accessKeyId: "AKIDEXAMPLE",
       secretAccessKey: "SECRETKEYEXAMPLE",
       prefix: "",
-      concurrency: 16,
+      concurrency: 64,
       forcePathStyle: true,
     });
     expect(settings.channel).toBe("production");

@@ -105,6 +105,8 @@ export interface GitEntry {
   mode: string;
   /** Object id of the blob (or commit, for a submodule). */
   oid: string;
+  /** The blob's size in bytes, where the listing gives it (`git ls-tree --long`). */
+  size?: number;
 }
 
 function splitRecords(output: Buffer): string[] {
@@ -118,12 +120,13 @@ function pathspec(skillsPath: string): string {
   return skillsPath === "" ? "." : skillsPath;
 }
 
-/** Lists the files of HEAD under `skillsPath` (`git ls-tree -r`). */
+/** Lists the files of HEAD under `skillsPath` with their sizes (`git ls-tree -r --long`). */
 export async function listCommitEntries(root: string, skillsPath: string): Promise<GitEntry[]> {
   const output = await runGit(root, [
     "ls-tree",
     "-r",
     "-z",
+    "--long",
     "--full-tree",
     "HEAD",
     "--",
@@ -131,11 +134,15 @@ export async function listCommitEntries(root: string, skillsPath: string): Promi
   ]);
   const entries: GitEntry[] = [];
   for (const record of splitRecords(output)) {
-    // <mode> SP <type> SP <oid> TAB <path>
+    // <mode> SP <type> SP <oid> SP+ <size> TAB <path>; the size is "-" for a submodule.
     const tab = record.indexOf("\t");
-    const [mode, , oid] = record.slice(0, tab).split(" ");
+    const [mode, , oid, size] = record
+      .slice(0, tab)
+      .split(" ")
+      .filter((field) => field !== "");
     if (tab === -1 || mode === undefined || oid === undefined) continue;
-    entries.push({ path: record.slice(tab + 1), mode, oid });
+    const bytes = size === undefined || size === "-" ? undefined : Number(size);
+    entries.push({ path: record.slice(tab + 1), mode, oid, size: bytes });
   }
   return entries;
 }

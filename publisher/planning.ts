@@ -5,40 +5,41 @@
  */
 
 import type { Logger } from "../core/logger.ts";
-import { type Plan, planVersion } from "../core/plan.ts";
+import type { Manifest } from "../core/manifest.ts";
+import { findRenamed, indexBase, type LocalFile, type Plan, planVersion } from "../core/plan.ts";
 import { type BucketState, readBucketState } from "./base.ts";
-import type { SourceFile } from "./source-tree.ts";
 import type { S3Store } from "./store.ts";
 import type { PublishResult } from "./types.ts";
-import { findRenamed } from "./upload.ts";
 
 export interface PublishPlan {
-  state: BucketState;
   plan: Plan;
   /** Planned uploads that are copied from another path of the base, by new path. */
   renamed: Map<string, string>;
 }
 
-/** Plans `files` against the channel's head; without a store, against no base. */
-export async function planPublish(
+/** Reads the channel's head, its manifest and any manifest of `version`; without a store, none. */
+export async function readState(
   store: S3Store | undefined,
   root: string,
   channel: string,
   version: string,
-  files: readonly SourceFile[],
   logger: Logger,
-): Promise<PublishPlan> {
-  let state: BucketState;
-  if (store === undefined) {
-    logger.warn("No bucket configured: planning against no base");
-    state = { head: undefined, base: null, existing: undefined };
-  } else {
-    state = await readBucketState(store, root, channel, version, logger);
-  }
-  const plan = planVersion(files, state.base);
-  const renamed = findRenamed(plan, state.base);
+): Promise<BucketState> {
+  if (store !== undefined) return readBucketState(store, root, channel, version, logger);
+  logger.warn("No bucket configured: planning against no base");
+  return { head: undefined, base: null, existing: undefined };
+}
+
+/** Plans `files` against the base manifest and logs the plan. */
+export function planFiles(
+  files: readonly LocalFile[],
+  base: Manifest | null,
+  logger: Logger,
+): PublishPlan {
+  const plan = planVersion(files, base);
+  const renamed = findRenamed(plan, indexBase(base));
   logPlan(plan, renamed, logger);
-  return { state, plan, renamed };
+  return { plan, renamed };
 }
 
 /** Returns the planned counts; a run replaces uploaded and copied with what it did. */

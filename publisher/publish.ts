@@ -12,24 +12,24 @@ import { manifestKey, normalizePrefix } from "../core/keys.ts";
 import type { Logger } from "../core/logger.ts";
 import {
   buildManifest,
-  type CommitInfo,
   type Manifest,
   MODE_EXECUTABLE,
   MODE_REGULAR,
   sameContent,
   serializeManifest,
 } from "../core/manifest.ts";
+import { indexBase, type LocalFile } from "../core/plan.ts";
 import { InvalidSecretError } from "../core/signing.ts";
 import { formatProblem } from "../core/validation.ts";
 import { PublishError } from "./errors.ts";
 import { writeHead, writeManifest } from "./finalize.ts";
-import { checkSecrets, type NotificationData, sendNotification } from "./notify.ts";
-import { plannedCounts, planPublish } from "./planning.ts";
-import type { SourceFile } from "./source-tree.ts";
 import { DEFAULT_CONCURRENCY } from "./input-checks.ts";
+import { checkSecrets, type NotificationData, sendNotification } from "./notify.ts";
+import { planFiles, plannedCounts, readState } from "./planning.ts";
+import { hashEntries, type SourceFile } from "./source-tree.ts";
 import { S3Store } from "./store.ts";
 import type { NotifySettings, PublishResult, PublishSettings } from "./types.ts";
-import { writeObjects } from "./upload.ts";
+import { type UploadCounts, writeVersion } from "./upload.ts";
 import { hasErrors, normalizeSkillsPath, type ValidateResult, validateSkills } from "./validate.ts";
 import { resolveVersion, type VersionInfo } from "./version.ts";
 
@@ -77,11 +77,18 @@ function checkSettings(settings: PublishSettings): { channel: string; root: stri
   return { channel, root };
 }
 
+/** The validated source and its version. */
+interface CheckedSource extends ValidateResult, VersionInfo {
+  /**
+   * The files with their digests when working-tree mode hashed them to
+   * derive the version; `undefined` in commit mode, which hashes each file
+   * as it writes it.
+   */
+  files: SourceFile[] | undefined;
+}
+
 /** Validates the source, logs every problem and resolves the version. */
-async function readSource(
-  settings: PublishSettings,
-  logger: Logger,
-): Promise<ValidateResult & VersionInfo> {
+async function readSource(settings: PublishSettings, logger: Logger): Promise<CheckedSource> {
   const source = settings.source;
   const result = await validateSkills({
     repositoryRoot: source.repositoryRoot,
@@ -94,29 +101,33 @@ async function readSource(
     if (problem.severity === "error") logger.error(line);
     else logger.warn(line);
   }
+  let files: SourceFile[] | undefined;
   const version = await resolveVersion(
     source.repositoryRoot,
     normalizeSkillsPath(source.skillsPath),
     source.mode,
-    result.files,
+    async () => {
+      files = await hashEntries(result.entries);
+      return files;
+    },
   );
   logger.info(
-    `Found ${result.skills.length} skills and ${result.files.length} files for version ${version.version}`,
+    `Found ${result.skills.length} skills and ${result.entries.length} files for version ${version.version}`,
   );
-  return { ...result, ...version };
+  return { ...result, ...version, files };
 }
 
 function manifestOf(
-  checked: ValidateResult & VersionInfo,
+  checked: CheckedSource,
+  files: readonly LocalFile[],
   repository: string | null,
-  commit: CommitInfo,
 ): Manifest {
   return buildManifest({
     version: checked.version,
     repository,
-    commit,
+    commit: checked.commit,
     skills: checked.skills,
-    files: checked.files.map((file) => ({
+    files: files.map((file) => ({
       path: file.path,
       size: file.size,
       sha256: file.sha256,
@@ -134,6 +145,12 @@ function checkSameContent(existing: Manifest, manifest: Manifest, version: strin
   );
 }
 
+/** What the write phase produced: the manifest to write, unless the version already exists. */
+interface WrittenVersion {
+  manifest: Manifest;
+  serialized: { text: string; sha256: string };
+}
+
 /**
  * Publishes `settings.source` to `settings.channel`. Returns outcome
  * `invalid` with the problems when validation fails; throws `PublishError`
@@ -144,7 +161,7 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
   const source = settings.source;
 
   const checked = await logger.group("validate", () => readSource(settings, logger));
-  const { version, commit, files } = checked;
+  const { version } = checked;
   const result: PublishResult = {
     outcome: "invalid",
     version,
@@ -169,28 +186,79 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
     return result;
   }
 
-  const manifest = manifestOf(checked, source.repository, commit);
-  const serialized = await serializeManifest(manifest);
   const store = settings.store === undefined ? undefined : new S3Store(settings.store, { logger });
   try {
-    const { state, plan, renamed } = await logger.group("plan", () =>
-      planPublish(store, root, channel, version, files, logger),
+    const state = await logger.group("plan", () =>
+      readState(store, root, channel, version, logger),
     );
-    Object.assign(result, plannedCounts(plan, renamed));
-    if (state.existing !== undefined) {
-      checkSameContent(state.existing.manifest, manifest, version);
+    const concurrency = settings.store?.concurrency || DEFAULT_CONCURRENCY;
+    let written: WrittenVersion;
+    if (
+      store !== undefined &&
+      !settings.dryRun &&
+      state.existing === undefined &&
+      checked.files === undefined
+    ) {
+      // A new version in commit mode: hash each file as it is written.
       logger.info(
-        `Version ${version} is already published with the same files, so no file is written: only the head and the notification`,
+        `Planning against ${state.base?.version ?? "no base"}: each file is compared by content as it is read`,
       );
-      Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
-    }
-
-    if (settings.dryRun || store === undefined) {
-      result.outcome = "planned";
-      result.manifestSha256 = state.existing?.sha256 ?? serialized.sha256;
-      result.notifySkipped = "dry run";
-      logger.info("Dry run: nothing was written and no notification was sent");
-      return result;
+      written = await logger.group("upload", async () => {
+        const output = await writeVersion(
+          {
+            store,
+            root,
+            version,
+            commit: checked.commit,
+            base: indexBase(state.base),
+            items: checked.entries,
+            concurrency,
+          },
+          logger,
+        );
+        const { plan, renamed } = planFiles(output.files, state.base, logger);
+        reportWrite(result, plannedCounts(plan, renamed), output.counts, logger);
+        const manifest = manifestOf(checked, output.files, source.repository);
+        return { manifest, serialized: await serializeManifest(manifest) };
+      });
+    } else {
+      const files = checked.files ?? (await hashEntries(checked.entries));
+      const manifest = manifestOf(checked, files, source.repository);
+      const serialized = await serializeManifest(manifest);
+      const { plan, renamed } = planFiles(files, state.base, logger);
+      Object.assign(result, plannedCounts(plan, renamed));
+      if (state.existing !== undefined) {
+        checkSameContent(state.existing.manifest, manifest, version);
+        logger.info(
+          `Version ${version} is already published with the same files, so no file is written: only the head and the notification`,
+        );
+        Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
+      }
+      if (settings.dryRun || store === undefined) {
+        result.outcome = "planned";
+        result.manifestSha256 = state.existing?.sha256 ?? serialized.sha256;
+        result.notifySkipped = "dry run";
+        logger.info("Dry run: nothing was written and no notification was sent");
+        return result;
+      }
+      if (state.existing === undefined) {
+        const output = await logger.group("upload", () =>
+          writeVersion(
+            {
+              store,
+              root,
+              version,
+              commit: checked.commit,
+              base: indexBase(state.base),
+              items: files,
+              concurrency,
+            },
+            logger,
+          ),
+        );
+        reportWrite(result, plannedCounts(plan, renamed), output.counts, logger);
+      }
+      written = { manifest, serialized };
     }
 
     let manifestSha256: string;
@@ -200,41 +268,27 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
       // Nothing was planned, so a re-run on the same channel keeps the head's base.
       result.base = state.head?.version === version ? state.head.base : null;
     } else {
-      const counts = await logger.group("upload", () =>
-        writeObjects(
-          {
-            store,
-            root,
-            version,
-            commit,
-            plan,
-            renamed,
-            files: new Map<string, SourceFile>(files.map((file) => [file.path, file])),
-            concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
-          },
-          logger,
-        ),
-      );
-      logger.info(`Uploaded ${counts.uploaded} files and copied ${counts.copied}`, {
-        bytes: counts.bytesUploaded,
-      });
-      Object.assign(result, counts);
       result.outcome = "published";
-      manifestSha256 = serialized.sha256;
+      manifestSha256 = written.serialized.sha256;
     }
     result.manifestSha256 = manifestSha256;
 
     const head = await logger.group("manifest", async () => {
       if (state.existing === undefined) {
-        result.bytesUploaded += await writeManifest(store, result.manifestKey, serialized, logger);
+        result.bytesUploaded += await writeManifest(
+          store,
+          result.manifestKey,
+          written.serialized,
+          logger,
+        );
       }
-      const written = await writeHead(
+      const stored = await writeHead(
         store,
         {
           root,
           channel,
           // A republished version keeps the commit its stored manifest records.
-          manifest: state.existing?.manifest ?? manifest,
+          manifest: state.existing?.manifest ?? written.manifest,
           manifestKey: result.manifestKey,
           manifestSha256,
           base: result.base,
@@ -242,8 +296,8 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
         },
         logger,
       );
-      result.bytesUploaded += written.bytes;
-      return written.head;
+      result.bytesUploaded += stored.bytes;
+      return stored.head;
     });
 
     if (settings.notify === undefined) {
@@ -269,6 +323,19 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
   } finally {
     store?.destroy();
   }
+}
+
+/** Records the planned counts, replaced by what the write did, and logs the totals. */
+function reportWrite(
+  result: PublishResult,
+  planned: ReturnType<typeof plannedCounts>,
+  counts: UploadCounts,
+  logger: Logger,
+): void {
+  Object.assign(result, planned, counts);
+  logger.info(`Uploaded ${counts.uploaded} files and copied ${counts.copied}`, {
+    bytes: counts.bytesUploaded,
+  });
 }
 
 /** Sends the notification; on failure, throws an error stating that the version is published. */

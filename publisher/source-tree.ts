@@ -4,10 +4,14 @@
  * mode they are the tracked files as they are on disk (deleted ones are
  * absent) plus untracked files git does not ignore. Symlinks are resolved by
  * the policy in `symlinks.ts`, and submodules and nested repositories are errors.
+ *
+ * Listing reads no file contents except symlink targets; `hashEntries`
+ * reads and hashes them, or the publisher hashes each file as it uploads it.
  */
 
 import { createHash } from "node:crypto";
-import { lstat, readFile, readlink, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { lstat, open, readFile, readlink, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { comparePaths, MODE_EXECUTABLE, MODE_REGULAR } from "../core/manifest.ts";
 import type { LocalFile } from "../core/plan.ts";
@@ -24,7 +28,23 @@ import {
 import { createLimiter } from "./limiter.ts";
 import { type LinkLookup, resolveLink } from "./symlinks.ts";
 
-/** A file of the version: what the plan needs, and a way to read its bytes. */
+/** A file of the version as listed, before its bytes are read. */
+export interface SourceEntry {
+  /** Path relative to the skills folder. */
+  path: string;
+  /** Path shown to the user, relative to the repository, such as `skills/pdf/SKILL.md`. */
+  display: string;
+  mode: number;
+  /** Size in bytes as listed: git's blob size, or the size on disk; `-1` when unknown. */
+  size: number;
+  /**
+   * Reads the bytes. In commit mode these are the committed bytes, checked
+   * against git's object id; in working-tree mode the bytes on disk.
+   */
+  read(): Promise<Uint8Array>;
+}
+
+/** A file of the version with its digest, and a way to read its bytes again. */
 export interface SourceFile extends LocalFile {
   /** Reads the bytes; throws `PublishError` when they no longer match `sha256`. */
   read(): Promise<Uint8Array>;
@@ -32,13 +52,13 @@ export interface SourceFile extends LocalFile {
 
 export interface SourceTree {
   /** Published files: regular files and resolved symlinks inside skill folders. */
-  files: SourceFile[];
+  entries: SourceEntry[];
   /** Every path under the skills folder, relative to it, for the tree checks. */
   paths: string[];
   problems: Problem[];
 }
 
-/** Files hashed from disk at once. */
+/** Files listed or hashed from disk at once. */
 const READ_CONCURRENCY = 16;
 
 type Content = { kind: "blob"; oid: string } | { kind: "disk"; absolutePath: string };
@@ -48,6 +68,8 @@ interface Entry {
   path: string;
   kind: "file" | "symlink";
   mode: number;
+  /** Size in bytes as listed, `-1` when unknown. */
+  size: number;
   content: Content;
   /** The link's target text, for symlinks. */
   target?: string;
@@ -59,8 +81,20 @@ interface Listing {
   paths: string[];
 }
 
-function sha256Of(bytes: Uint8Array): string {
+export function sha256Of(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Returns git's object id of a blob with these bytes: SHA-1 over
+ * `blob <size>\0<bytes>`, or SHA-256 for a repository whose object ids have
+ * 64 digits (`git init --object-format=sha256`).
+ */
+function blobIdOf(bytes: Uint8Array, idLength: number): string {
+  return createHash(idLength === 64 ? "sha256" : "sha1")
+    .update(`blob ${bytes.byteLength}\0`)
+    .update(bytes)
+    .digest("hex");
 }
 
 function modeOf(gitMode: string): number {
@@ -112,6 +146,7 @@ export async function collectCommitTree(root: string, skillsPath: string): Promi
         path,
         kind: "file",
         mode: modeOf(gitEntry.mode),
+        size: gitEntry.size ?? -1,
         content: { kind: "blob", oid: gitEntry.oid },
       });
     }
@@ -128,53 +163,103 @@ export async function collectCommitTree(root: string, skillsPath: string): Promi
       path: relativeTo(skillsPath, link.path),
       kind: "symlink",
       mode: MODE_REGULAR,
+      size: -1,
       content: { kind: "blob", oid: link.oid },
       target: targets.get(link.oid) ?? "",
     });
   }
-  const resolved = resolveEntries(listing, skillsPath);
-
-  const digests = new Map<string, { size: number; sha256: string }>();
-  const oids = new Set<string>();
-  for (const { content } of resolved) if (content.kind === "blob") oids.add(content.oid);
-  await readBlobs(root, [...oids], (oid, bytes) => {
-    digests.set(oid, { size: bytes.byteLength, sha256: sha256Of(bytes) });
-  });
-  const files = resolved.map(({ path, mode, content }): SourceFile => {
-    const oid = content.kind === "blob" ? content.oid : "";
-    const digest = digests.get(oid);
-    if (digest === undefined) {
-      throw new PublishError("git", `git cat-file returned no content for ${path} (${oid})`);
-    }
-    const absolutePath = join(root, displayPath(skillsPath, path));
-    return { path, mode, ...digest, read: () => readCommitted(root, absolutePath, oid, digest) };
-  });
-  return { files, paths: listing.paths, problems: listing.problems };
+  const entries = resolveEntries(listing, skillsPath).map(
+    ({ path, mode, size, content }): SourceEntry => {
+      const oid = content.kind === "blob" ? content.oid : "";
+      const display = displayPath(skillsPath, path);
+      const absolutePath = join(root, display);
+      return {
+        path,
+        display,
+        mode,
+        size,
+        read: () => readCommitted(root, absolutePath, oid, size),
+      };
+    },
+  );
+  return { entries, paths: listing.paths, problems: listing.problems };
 }
 
 /**
  * Reads a committed file's bytes from the work tree when they are the
- * committed bytes (size and SHA-256 match, the usual case after a checkout),
- * else from git. A `git cat-file` process per file cost about 20 ms of
- * spawning each and dominated a full publish of 1,000 files.
+ * committed bytes (git's object id matches, the usual case after a
+ * checkout), else from git. A `git cat-file` process per file cost about
+ * 20 ms of spawning each and dominated a full publish of 1,000 files.
  */
 async function readCommitted(
   root: string,
   absolutePath: string,
   oid: string,
-  expected: { size: number; sha256: string },
+  size: number,
 ): Promise<Uint8Array> {
   try {
-    // stat first, so a FIFO or a much larger file in its place is never read.
-    const stats = await stat(absolutePath);
-    if (stats.isFile() && stats.size === expected.size) {
-      const bytes = await readFile(absolutePath);
-      if (sha256Of(bytes) === expected.sha256) return bytes;
-    }
+    const bytes = await readListedSize(absolutePath, size);
+    if (bytes !== undefined && blobIdOf(bytes, oid.length) === oid) return bytes;
   } catch {
     // Missing or unreadable in the work tree: git has the committed bytes.
   }
   return readBlob(root, oid);
+}
+
+/**
+ * Reads a file that should have `size` bytes with one read of `size + 1`
+ * bytes, or returns `undefined` when it has another size. That is three
+ * calls (open, read, close) where `stat` and `readFile` make five, and a
+ * much larger file in its place is never read whole. `O_NONBLOCK` keeps a
+ * FIFO in its place from waiting for a writer. A short read that is not the
+ * end of the file only sends the caller to git.
+ */
+async function readListedSize(path: string, size: number): Promise<Uint8Array | undefined> {
+  if (size < 0) {
+    const stats = await stat(path);
+    return stats.isFile() ? readFile(path) : undefined;
+  }
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const buffer = Buffer.allocUnsafe(size + 1);
+    const { bytesRead } = await handle.read(buffer, 0, size + 1, 0);
+    return bytesRead === size ? buffer.subarray(0, size) : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Reads and hashes every entry. Each file's `read()` checks that its bytes
+ * still have the hashed SHA-256, so a file saved again in the middle of a
+ * publish fails it instead of publishing bytes the manifest does not describe.
+ */
+export async function hashEntries(entries: readonly SourceEntry[]): Promise<SourceFile[]> {
+  const limit = createLimiter(READ_CONCURRENCY);
+  return Promise.all(
+    entries.map((entry) =>
+      limit(async (): Promise<SourceFile> => {
+        const bytes = await entry.read();
+        const sha256 = sha256Of(bytes);
+        return {
+          path: entry.path,
+          mode: entry.mode,
+          size: bytes.byteLength,
+          sha256,
+          read: async () => {
+            const current = await entry.read();
+            if (sha256Of(current) !== sha256) {
+              throw new PublishError(
+                "source-changed",
+                `${entry.display} changed on disk while publishing: run the publish again once the file is saved`,
+              );
+            }
+            return current;
+          },
+        };
+      }),
+    ),
+  );
 }
 
 /** Collects tracked and untracked, not ignored files under `skillsPath` as they are on disk. */
@@ -229,6 +314,7 @@ export async function collectWorkingTree(root: string, skillsPath: string): Prom
             path,
             kind: "symlink",
             mode: MODE_REGULAR,
+            size: -1,
             content: { kind: "disk", absolutePath },
             target: await onDisk(display, () => readlink(absolutePath, "utf8")),
           };
@@ -252,6 +338,7 @@ export async function collectWorkingTree(root: string, skillsPath: string): Prom
           path,
           kind: "file",
           mode: executable ? MODE_EXECUTABLE : MODE_REGULAR,
+          size: stats.size,
           content: { kind: "disk", absolutePath },
         };
       }),
@@ -262,34 +349,20 @@ export async function collectWorkingTree(root: string, skillsPath: string): Prom
     listing.entries.push(entry);
     listing.paths.push(entry.path);
   }
-  const resolved = resolveEntries(listing, skillsPath);
-  const files = await Promise.all(
-    resolved.map(({ path, mode, content }) =>
-      limit(async (): Promise<SourceFile> => {
-        const absolutePath = content.kind === "disk" ? content.absolutePath : "";
-        const display = displayPath(skillsPath, path);
-        const bytes = await onDisk(display, () => readFile(absolutePath));
-        const sha256 = sha256Of(bytes);
-        return {
-          path,
-          mode,
-          size: bytes.byteLength,
-          sha256,
-          read: async () => {
-            const current = await onDisk(display, () => readFile(absolutePath));
-            if (sha256Of(current) !== sha256) {
-              throw new PublishError(
-                "source-changed",
-                `${displayPath(skillsPath, path)} changed on disk while publishing: run the publish again once the file is saved`,
-              );
-            }
-            return current;
-          },
-        };
-      }),
-    ),
+  const entries = resolveEntries(listing, skillsPath).map(
+    ({ path, mode, size, content }): SourceEntry => {
+      const absolutePath = content.kind === "disk" ? content.absolutePath : "";
+      const display = displayPath(skillsPath, path);
+      return {
+        path,
+        display,
+        mode,
+        size,
+        read: () => onDisk(display, () => readFile(absolutePath)),
+      };
+    },
   );
-  return { files, paths: listing.paths.sort(), problems: listing.problems };
+  return { entries, paths: listing.paths.sort(), problems: listing.problems };
 }
 
 /** Runs a file system call on a file to publish, turning its failure into a `PublishError`. */

@@ -6,6 +6,7 @@
  */
 
 import {
+  MAX_SKILL_FILE_BYTES,
   type Problem,
   SKILL_FILE,
   sortProblems,
@@ -16,7 +17,7 @@ import {
 import { PublishError } from "./errors.ts";
 import { assertWorkTree, headSha } from "./git.ts";
 import { parseSkillsPath } from "./input-checks.ts";
-import { collectCommitTree, collectWorkingTree, type SourceFile } from "./source-tree.ts";
+import { collectCommitTree, collectWorkingTree, type SourceEntry } from "./source-tree.ts";
 import type { SourceSettings } from "./types.ts";
 
 export interface ValidateInput {
@@ -35,8 +36,8 @@ export interface ValidateResult {
   /** Errors and warnings, sorted by file and line. */
   problems: Problem[];
   skills: ValidatedSkill[];
-  /** Files of the skills found, relative to the skills folder, sorted by path. */
-  files: SourceFile[];
+  /** Files of the skills found, relative to the skills folder, sorted by path; not read yet. */
+  entries: SourceEntry[];
 }
 
 /** Returns `true` when any problem is an error. */
@@ -86,16 +87,29 @@ export async function validateSkills(input: ValidateInput): Promise<ValidateResu
     });
   }
 
-  const byPath = new Map(tree.files.map((file) => [file.path, file]));
+  const byPath = new Map(tree.entries.map((entry) => [entry.path, entry]));
   const skills: ValidatedSkill[] = [];
   for (const folder of shape.skills) {
     const path = `${folder}/${SKILL_FILE}`;
-    const file = byPath.get(path);
+    const entry = byPath.get(path);
     // A SKILL.md that is a broken symlink already has its problem.
-    if (file === undefined) continue;
+    if (entry === undefined) continue;
+    if (entry.size > MAX_SKILL_FILE_BYTES) {
+      // Too large to publish, so not worth reading into memory.
+      const result = validateSkillFile({
+        folder,
+        file: display(path),
+        text: "",
+        size: entry.size,
+        level: input.level,
+      });
+      problems.push(...result.problems);
+      continue;
+    }
+    const bytes = await entry.read();
     let text: string;
     try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(await file.read());
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch (error: unknown) {
       if (error instanceof PublishError) throw error;
       problems.push({
@@ -110,7 +124,7 @@ export async function validateSkills(input: ValidateInput): Promise<ValidateResu
       folder,
       file: display(path),
       text,
-      size: file.size,
+      size: bytes.byteLength,
       level: input.level,
     });
     problems.push(...result.problems);
@@ -120,6 +134,6 @@ export async function validateSkills(input: ValidateInput): Promise<ValidateResu
   }
 
   const skillFolders = new Set(shape.skills);
-  const files = tree.files.filter((file) => skillFolders.has(file.path.split("/")[0] ?? ""));
-  return { problems: sortProblems(problems), skills, files };
+  const entries = tree.entries.filter((entry) => skillFolders.has(entry.path.split("/")[0] ?? ""));
+  return { problems: sortProblems(problems), skills, entries };
 }

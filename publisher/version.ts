@@ -10,7 +10,7 @@ import { localVersionId } from "../core/ids.ts";
 import { type CommitInfo, comparePaths } from "../core/manifest.ts";
 import type { LocalFile } from "../core/plan.ts";
 import { headSha, readCommit } from "./git.ts";
-import { collectCommitTree } from "./source-tree.ts";
+import { collectCommitTree, hashEntries } from "./source-tree.ts";
 import { normalizeSkillsPath } from "./validate.ts";
 
 export interface VersionInfo {
@@ -30,12 +30,15 @@ function sameFiles(a: readonly LocalFile[], b: readonly LocalFile[]): boolean {
   return contentDigest(a) === contentDigest(b);
 }
 
-/** Resolves the version of `files`, collected from `root` in `mode`. */
+/**
+ * Resolves the version of the files collected from `root` in `mode`. Only
+ * working-tree mode needs their digests, so only it calls `hashFiles`.
+ */
 export async function resolveVersion(
   root: string,
   skillsPath: string,
   mode: "commit" | "working-tree",
-  files: readonly LocalFile[],
+  hashFiles: () => Promise<readonly LocalFile[]>,
   now: Date = new Date(),
 ): Promise<VersionInfo> {
   const sha = await headSha(root);
@@ -43,9 +46,12 @@ export async function resolveVersion(
     const head = await readCommit(root, sha);
     const clean: VersionInfo = { version: sha, commit: { ...head, dirty: false } };
     if (mode === "commit") return clean;
+    const files = await hashFiles();
     const headTree = await collectCommitTree(root, normalizeSkillsPath(skillsPath));
     // Compare only files inside skill folders, as `validateSkills` returns them.
-    const headFiles = headTree.files.filter((file) => file.path.includes("/"));
+    const headFiles = await hashEntries(
+      headTree.entries.filter((entry) => entry.path.includes("/")),
+    );
     if (sameFiles(headFiles, files)) return clean;
     return {
       version: localVersionId(contentDigest(files)),
@@ -54,6 +60,7 @@ export async function resolveVersion(
       commit: { ...head, timestamp: now.toISOString(), dirty: true },
     };
   }
+  const files = await hashFiles();
   return {
     version: localVersionId(contentDigest(files)),
     commit: {

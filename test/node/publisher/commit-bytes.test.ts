@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { publish } from "../../../publisher/publish.ts";
+import { createGitRepo } from "../support/git-repo.ts";
 import { createHarness, type Harness, recordingLogger, skillFile } from "./harness.ts";
 
 const execFileAsync = promisify(execFile);
@@ -15,8 +16,8 @@ afterEach(async () => {
   await h.close();
 });
 
-// Commit mode reads a file from the work tree when its size and SHA-256
-// match the commit. These cases check that it still uploads the committed
+// Commit mode reads a file from the work tree when its bytes have the
+// commit's object id. These cases check that it still uploads the committed
 // bytes when the work tree differs from HEAD.
 describe("publish commit bytes", () => {
   it("ignores work tree edits and deletions", async () => {
@@ -51,5 +52,28 @@ describe("publish commit bytes", () => {
 
     expect(result.outcome).toBe("published");
     expect(await h.text(`versions/${result.version}/pdf/pipe.md`)).toBe("committed\n");
+  });
+
+  it("publishes committed bytes of a SHA-256 repository", async () => {
+    const repo = await createGitRepo({ objectFormat: "sha256" });
+    try {
+      await repo.write("skills/pdf/SKILL.md", skillFile("pdf"));
+      await repo.write("skills/pdf/same-size.md", "committed\n");
+      await repo.write("skills/pdf/untouched.md", "committed\n");
+      const sha = await repo.commit();
+      await repo.write("skills/pdf/same-size.md", "edited!!!\n");
+      const settings = h.settings();
+      settings.source.repositoryRoot = repo.root;
+
+      const result = await publish(settings, recordingLogger());
+
+      expect(sha).toMatch(/^[0-9a-f]{64}$/);
+      expect(result.version).toBe(sha);
+      const prefix = `versions/${sha}/pdf/`;
+      expect(await h.text(`${prefix}same-size.md`)).toBe("committed\n");
+      expect(await h.text(`${prefix}untouched.md`)).toBe("committed\n");
+    } finally {
+      await repo.close();
+    }
   });
 });

@@ -4,7 +4,11 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PublishError } from "../../../publisher/errors.ts";
-import { collectCommitTree, collectWorkingTree } from "../../../publisher/source-tree.ts";
+import {
+  collectCommitTree,
+  collectWorkingTree,
+  hashEntries,
+} from "../../../publisher/source-tree.ts";
 import { createGitRepo, type GitRepo } from "../support/git-repo.ts";
 
 const execFileAsync = promisify(execFile);
@@ -21,7 +25,7 @@ describe("collectWorkingTree", () => {
   it("rejects a file changed after hashing", async () => {
     await repo.write("skills/pdf/SKILL.md", "first\n");
     const tree = await collectWorkingTree(repo.root, "skills");
-    const [file] = tree.files;
+    const [file] = await hashEntries(tree.entries);
     if (file === undefined) throw new Error("no file collected");
     await repo.write("skills/pdf/SKILL.md", "second\n");
 
@@ -43,7 +47,7 @@ describe("collectWorkingTree", () => {
 
     const tree = await collectWorkingTree(repo.root, "skills");
 
-    expect(tree.files.map((file) => file.path)).toEqual(["pdf/SKILL.md"]);
+    expect(tree.entries.map((entry) => entry.path)).toEqual(["pdf/SKILL.md"]);
     expect(tree.problems.map((problem) => problem.file)).toEqual(["skills/pdf/pipe"]);
     expect(tree.problems[0]?.message).toContain("not a regular file");
   });
@@ -52,7 +56,9 @@ describe("collectWorkingTree", () => {
     await repo.write("skills/pdf/SKILL.md", "x\n");
     await repo.write("skills/pdf/secret.md", "x\n", 0o000);
 
-    await expect(collectWorkingTree(repo.root, "skills")).rejects.toSatisfy(
+    const tree = await collectWorkingTree(repo.root, "skills");
+
+    await expect(hashEntries(tree.entries)).rejects.toSatisfy(
       (error: unknown) =>
         error instanceof PublishError &&
         error.code === "source-unreadable" &&
@@ -76,7 +82,7 @@ describe("collectWorkingTree", () => {
 
     const tree = await collectWorkingTree(repo.root, "skills");
 
-    expect(tree.files.map((file) => file.path)).toEqual(["pdf/SKILL.md"]);
+    expect(tree.entries.map((entry) => entry.path)).toEqual(["pdf/SKILL.md"]);
   });
 });
 
@@ -95,7 +101,7 @@ describe("source trees", () => {
       const tree = await collect(repo.root, "skills");
 
       expect(
-        tree.files.map((file) => file.path),
+        tree.entries.map((entry) => entry.path),
         collect.name,
       ).toEqual(["pdf/SKILL.md"]);
       expect(tree.problems, collect.name).toHaveLength(1);

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Problem } from "../../../core/validation.ts";
 import { PublishError } from "../../../publisher/errors.ts";
 import { publish } from "../../../publisher/publish.ts";
+import { hashEntries } from "../../../publisher/source-tree.ts";
 import { validateSkills } from "../../../publisher/validate.ts";
 import { createHarness, type Harness, recordingLogger, skillFile } from "./harness.ts";
 
@@ -140,7 +141,7 @@ describe("validateSkills", () => {
         level: "strict",
       });
       expect(
-        result.files.map((file) => file.path),
+        result.entries.map((entry) => entry.path),
         mode,
       ).toEqual(["pdf/SKILL.md"]);
       expect(
@@ -184,7 +185,7 @@ describe("validateSkills", () => {
           level: "strict",
         });
         expect(
-          result.files.map((file) => file.path),
+          result.entries.map((entry) => entry.path),
           `${mode} ${skillsPath}`,
         ).toEqual(["pdf/SKILL.md"]);
         expect(errorsOf(result.problems), `${mode} ${skillsPath}`).toEqual([]);
@@ -220,7 +221,8 @@ describe("validateSkills symlinks", () => {
 
       const result = await validate(mode);
 
-      const byPath = new Map(result.files.map((file) => [file.path, file]));
+      const files = await hashEntries(result.entries);
+      const byPath = new Map(files.map((file) => [file.path, file]));
       const guide = byPath.get("pdf/references/guide.md");
       expect(byPath.get("pdf/link.md")?.sha256).toBe(guide?.sha256);
       expect(byPath.get("pdf/chain.md")?.sha256).toBe(guide?.sha256);

@@ -49,7 +49,12 @@ export function isolatedGitEnv(extra: Record<string, string> = {}): NodeJS.Proce
   };
 }
 
-export async function createGitRepo(): Promise<GitRepo> {
+export interface RepoOptions {
+  /** Git's object format; `sha256` makes 64-digit object ids and commit shas. */
+  objectFormat?: "sha1" | "sha256";
+}
+
+export async function createGitRepo(options: RepoOptions = {}): Promise<GitRepo> {
   const root = await mkdtemp(join(tmpdir(), "r2-skills-repo-"));
   const run = async (args: string[], env: Record<string, string> = {}): Promise<string> => {
     const { stdout } = await execFileAsync("git", args, {
@@ -59,7 +64,12 @@ export async function createGitRepo(): Promise<GitRepo> {
     });
     return stdout;
   };
-  await run(["init", "--quiet", "--initial-branch=main"]);
+  await run([
+    "init",
+    "--quiet",
+    "--initial-branch=main",
+    `--object-format=${options.objectFormat ?? "sha1"}`,
+  ]);
   await run(["config", "commit.gpgsign", "false"]);
   await run(["config", "core.autocrlf", "false"]);
 

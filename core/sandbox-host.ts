@@ -34,6 +34,11 @@ export const mountRequestSchema = z.strictObject({
   prefix: z.string().min(1).max(1024),
   /** Key of the version's manifest, used by copy mode and to check the mount. */
   manifestKey: z.string().min(1).max(1024),
+  /**
+   * The file the mount must show, relative to the version root. With it, an
+   * s3fs mount reads no manifest; without it, the manifest names the file.
+   */
+  knownFile: relativePath.optional(),
   /** Mount point relative to the workspace, such as `.claude/skills`. */
   mountPath: relativePath,
   readOnly: z.literal(true),

@@ -3,7 +3,7 @@
  * objects, for copy mode and for checking that a mount shows the version.
  */
 
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { type Manifest, parseManifest } from "../core/manifest.ts";
 
 /** The bucket's endpoint, name and region, and the key pair that reads it. */
@@ -56,4 +56,24 @@ export async function readManifest(
 ): Promise<Manifest> {
   const bytes = await readObject(client, bucket, key);
   return parseManifest(new TextDecoder().decode(bytes), `s3://${bucket}/${key}`);
+}
+
+/** Checks whether an object exists with one HEAD request; the error names the bucket and key. */
+export async function objectExists(
+  client: S3Client,
+  bucket: string,
+  key: string,
+): Promise<boolean> {
+  try {
+    await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return true;
+  } catch (error: unknown) {
+    if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) {
+      return false;
+    }
+    throw new Error(
+      `Failed to look up s3://${bucket}/${key}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
 }

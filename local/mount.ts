@@ -135,7 +135,8 @@ export interface S3fsMountOptions {
   target: string;
   /** A file with `ACCESS_KEY_ID:SECRET_ACCESS_KEY`, mode 0600, as s3fs requires. */
   passwordFile: string;
-  manifest: Manifest;
+  /** The file the mount must show, relative to the version root; `undefined` waits for the mount only. */
+  knownFile: string | undefined;
   timeoutMs?: number;
 }
 
@@ -148,7 +149,7 @@ export async function writePasswordFile(path: string, access: BucketAccess): Pro
 }
 
 /**
- * Mounts the version with s3fs and waits until its first SKILL.md shows.
+ * Mounts the version with s3fs and waits until its known file shows.
  * On a timeout, the mount is removed again.
  */
 export async function mountWithS3fs(options: S3fsMountOptions): Promise<void> {
@@ -188,7 +189,7 @@ export async function mountWithS3fs(options: S3fsMountOptions): Promise<void> {
       { cause: error },
     );
   }
-  const expected = firstSkillFile(options.manifest);
+  const expected = options.knownFile;
   const timeoutMs = options.timeoutMs ?? DEFAULT_MOUNT_TIMEOUT_MS;
   try {
     await pollUntil(

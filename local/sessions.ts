@@ -11,11 +11,13 @@ import { join } from "node:path";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { manifestKey as manifestKeyOf, versionPrefix } from "../core/keys.ts";
 import type { Logger } from "../core/logger.ts";
+import type { Manifest } from "../core/manifest.ts";
 import type { MountRequest, MountResponse, SandboxStatus } from "../core/sandbox-host.ts";
-import { type BucketAccess, readManifest } from "./bucket.ts";
+import { type BucketAccess, objectExists, readManifest } from "./bucket.ts";
 import { copyVersion, removeTree } from "./copy.ts";
 import {
   DEFAULT_MOUNT_TIMEOUT_MS,
+  firstSkillFile,
   type MountMode,
   mountWithS3fs,
   testPath,
@@ -176,9 +178,13 @@ export class Sessions {
     });
   }
 
-  async #mountVersion(sandbox: Sandbox, request: MountRequest, target: string): Promise<void> {
-    const { access, client, mode } = this.#options;
-    let manifest: Awaited<ReturnType<typeof readManifest>>;
+  /**
+   * Reads the version's manifest, checking that it is the requested version;
+   * a missing or unreadable manifest is a 404 that names its key.
+   */
+  async #readManifest(request: MountRequest): Promise<Manifest> {
+    const { access, client } = this.#options;
+    let manifest: Manifest;
     try {
       manifest = await readManifest(client, access.bucket, request.manifestKey);
     } catch (error: unknown) {
@@ -196,8 +202,37 @@ export class Sessions {
         `The manifest at ${request.manifestKey} is for version ${manifest.version}, not ${request.version}; publish the version again`,
       );
     }
+    return manifest;
+  }
+
+  /**
+   * Returns the file an s3fs mount must show. With the Worker's known file,
+   * one HEAD request checks that its object exists, so session start reads
+   * no manifest; without it, the manifest names the file.
+   */
+  async #knownFile(request: MountRequest): Promise<string | undefined> {
+    if (request.knownFile === undefined) return firstSkillFile(await this.#readManifest(request));
+    const { access, client } = this.#options;
+    const key = `${request.prefix}${request.knownFile}`;
+    if (!(await objectExists(client, access.bucket, key))) {
+      throw new HostError(
+        404,
+        "version_incomplete",
+        `Version ${request.version} has no object ${key}, so it cannot be mounted; publish the version again`,
+      );
+    }
+    return request.knownFile;
+  }
+
+  async #mountVersion(sandbox: Sandbox, request: MountRequest, target: string): Promise<void> {
+    const { access, client, mode } = this.#options;
+    // Read before the mount, so a missing version is a 404 and not a mount failure.
+    const source =
+      mode === "s3fs"
+        ? { mode, knownFile: await this.#knownFile(request) }
+        : { mode, manifest: await this.#readManifest(request) };
     try {
-      if (mode === "s3fs") {
+      if (source.mode === "s3fs") {
         if (this.#options.passwordFile === undefined) {
           throw new Error(
             "s3fs mode needs a password file; the sandbox host was started without one",
@@ -208,7 +243,7 @@ export class Sessions {
           prefix: request.prefix,
           target,
           passwordFile: this.#options.passwordFile,
-          manifest,
+          knownFile: source.knownFile,
           timeoutMs: this.#options.mountTimeoutMs ?? DEFAULT_MOUNT_TIMEOUT_MS,
         });
       } else {
@@ -217,7 +252,7 @@ export class Sessions {
           bucket: access.bucket,
           prefix: request.prefix,
           target,
-          manifest,
+          manifest: source.manifest,
         });
         if (writable !== undefined) {
           this.#options.logger.warn(

@@ -10,8 +10,9 @@ import {
 } from "../../core/manifest.ts";
 import { R2Bucket } from "../../worker/bucket/r2.ts";
 import type { Bucket, BucketObject } from "../../worker/bucket/types.ts";
-import { copyVersion } from "../../worker/mount/copy.ts";
-import { MountError, type MountTarget } from "../../worker/mount/types.ts";
+import { type CopyTarget, copyVersion } from "../../worker/mount/copy.ts";
+import { MountError } from "../../worker/mount/types.ts";
+import { knownFileOf } from "../../worker/mount/verify.ts";
 import { recordingProvider } from "../../worker/sandbox/recording.ts";
 
 const VERSION = "c0ffee".padEnd(40, "0");
@@ -57,11 +58,13 @@ function hostileManifest(files: ManifestFile[]): Manifest {
   return { ...manifest, files, totals: { files: files.length, bytes: 0 } };
 }
 
-function targetOf(manifest: Manifest, sessionId: string): MountTarget {
+function targetOf(manifest: Manifest, sessionId: string): CopyTarget {
   return {
     sessionId,
     version: VERSION,
     manifestKey: `manifests/${VERSION}.json`,
+    manifestSha256: "0".repeat(64),
+    knownFile: knownFileOf(manifest),
     manifest,
     mountPath: MOUNT_PATH,
     rootPrefix: "",

@@ -7,19 +7,21 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { R2Bucket } from "../../worker/bucket/r2.ts";
-import { copyVersion } from "../../worker/mount/copy.ts";
-import type { MountTarget } from "../../worker/mount/index.ts";
+import { type CopyTarget, copyVersion } from "../../worker/mount/copy.ts";
+import { knownFileOf } from "../../worker/mount/index.ts";
 import { recordingProvider } from "../../worker/sandbox/recording.ts";
 import { DEFAULT_FILES, randomVersion, writeVersion } from "./sessions-fixtures.ts";
 
 const MOUNT_PATH = "/workspace/.claude/skills";
 
-async function targetFor(version: string): Promise<MountTarget> {
+async function targetFor(version: string): Promise<CopyTarget> {
   const written = await writeVersion(version, DEFAULT_FILES, "");
   return {
     sessionId: "copy-target",
     version,
     manifestKey: written.manifestKey,
+    manifestSha256: written.manifestSha256,
+    knownFile: knownFileOf(written.manifest),
     manifest: written.manifest,
     mountPath: MOUNT_PATH,
     rootPrefix: "",

@@ -13,25 +13,22 @@ import {
   r2BindingMounter,
   s3Mounter,
 } from "../../worker/mount/bucket-mounts.ts";
-import { copyVersion, removeCopiedVersion } from "../../worker/mount/copy.ts";
-import {
-  createMounter,
-  knownFilePath,
-  MountError,
-  type MountTarget,
-} from "../../worker/mount/index.ts";
+import { type CopyTarget, copyVersion, removeCopiedVersion } from "../../worker/mount/copy.ts";
+import { createMounter, knownFileOf, knownFilePath, MountError } from "../../worker/mount/index.ts";
 import { recordingProvider } from "../../worker/sandbox/recording.ts";
 import type { SandboxHandle } from "../../worker/sandbox/types.ts";
 import { DEFAULT_FILES, randomVersion, writeVersion } from "./sessions-fixtures.ts";
 
 const MOUNT_PATH = "/workspace/.claude/skills";
 
-async function targetFor(version: string, rootPrefix = ""): Promise<MountTarget> {
+async function targetFor(version: string, rootPrefix = ""): Promise<CopyTarget> {
   const written = await writeVersion(version, DEFAULT_FILES, rootPrefix);
   return {
     sessionId: "mount-test",
     version,
     manifestKey: written.manifestKey,
+    manifestSha256: written.manifestSha256,
+    knownFile: knownFileOf(written.manifest),
     manifest: written.manifest,
     mountPath: MOUNT_PATH,
     rootPrefix,
@@ -115,12 +112,13 @@ describe("bucket mount modes", () => {
     });
   });
 
-  it("local asks the host with key prefix and manifest", async () => {
+  it("local asks the host with key prefix, manifest and known file", async () => {
     const provider = recordingProvider();
     const version = randomVersion();
     const target = await targetFor(version);
 
     await localHostMounter().mount(provider.get("s"), target);
+    await localHostMounter().mount(provider.get("t"), { ...target, knownFile: undefined });
 
     expect(provider.calls[0]?.args[0]).toEqual({
       kind: "host",
@@ -128,8 +126,10 @@ describe("bucket mount modes", () => {
       mountPath: MOUNT_PATH,
       prefix: `versions/${version}/`,
       manifestKey: `manifests/${version}.json`,
+      knownFile: "commit-messages/SKILL.md",
       readOnly: true,
     });
+    expect(provider.calls[1]?.args[0]).not.toHaveProperty("knownFile");
   });
 
   it("createMounter follows MOUNT_MODE", () => {
@@ -268,10 +268,12 @@ describe("copy mode", () => {
         inFlight--;
       },
     };
-    const target: MountTarget = {
+    const target: CopyTarget = {
       sessionId: "s",
       version,
       manifestKey: written.manifestKey,
+      manifestSha256: written.manifestSha256,
+      knownFile: knownFileOf(written.manifest),
       manifest: written.manifest,
       mountPath: MOUNT_PATH,
       rootPrefix: "",
@@ -294,16 +296,24 @@ describe("copy mode", () => {
   });
 });
 
-describe("knownFilePath", () => {
+describe("knownFileOf", () => {
   it("prefers the first skill's SKILL.md", async () => {
+    const { manifest } = await targetFor(randomVersion());
+
+    expect(knownFileOf(manifest)).toBe("commit-messages/SKILL.md");
+    expect(knownFileOf({ ...manifest, skills: [] })).toBe("commit-messages/SKILL.md");
+    expect(knownFileOf({ ...manifest, skills: [], files: [] })).toBeUndefined();
+  });
+});
+
+describe("knownFilePath", () => {
+  it("joins the known file to the mount path", async () => {
     const target = await targetFor(randomVersion());
 
     expect(knownFilePath(target)).toBe(`${MOUNT_PATH}/commit-messages/SKILL.md`);
-    expect(knownFilePath({ ...target, manifest: { ...target.manifest, skills: [] } })).toBe(
-      `${MOUNT_PATH}/commit-messages/SKILL.md`,
+    expect(knownFilePath({ ...target, knownFile: undefined })).toBeUndefined();
+    expect(() => knownFilePath({ ...target, knownFile: "../outside/SKILL.md" })).toThrow(
+      /Unsafe path/,
     );
-    expect(
-      knownFilePath({ ...target, manifest: { ...target.manifest, skills: [], files: [] } }),
-    ).toBeUndefined();
   });
 });

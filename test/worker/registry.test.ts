@@ -16,6 +16,7 @@ describe("Registry.resolve", () => {
       channel: "production",
       manifestKey: stored.manifestKey,
       manifestSha256: stored.manifestSha256,
+      knownFile: "demo/SKILL.md",
     });
   });
 

@@ -1,6 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ClaimInput } from "../../worker/sessions/records.ts";
+import { addKnownFileColumn, type SessionStore } from "../../worker/sessions/store.ts";
 import { sessionStoreStub } from "../../worker/sessions/stub.ts";
 import { randomVersion } from "./sessions-fixtures.ts";
 
@@ -18,6 +20,7 @@ function claim(sessionId: string, version: string, nowMs: number, remount = fals
     channel: "production",
     manifestKey: `manifests/${version}.json`,
     manifestSha256: "0".repeat(64),
+    knownFile: "review/SKILL.md",
     nowMs,
     leaseMs: LEASE_MS,
     remount,
@@ -39,6 +42,35 @@ describe("SessionStore", () => {
       state: "setting-up",
       readyAt: null,
     });
+  });
+
+  it("keeps the known file of a claim", async () => {
+    const store = freshStore();
+    const version = randomVersion();
+    await store.claimSetup({ ...claim("s1", version, 100), knownFile: null });
+    await store.claimSetup(claim("s2", version, 100));
+
+    expect((await store.lookup("s1"))?.knownFile).toBeNull();
+    expect((await store.lookup("s2"))?.knownFile).toBe("review/SKILL.md");
+  });
+
+  it("adds the known file column to an older table", async () => {
+    const store = freshStore();
+    await store.claimSetup(claim("s1", randomVersion(), 100));
+
+    const columns = await runInDurableObject(store, (_instance: SessionStore, state) => {
+      const sql = state.storage.sql;
+      sql.exec("ALTER TABLE sessions DROP COLUMN known_file");
+      addKnownFileColumn(sql);
+      addKnownFileColumn(sql);
+      return sql
+        .exec<{ name: string }>("PRAGMA table_info(sessions)")
+        .toArray()
+        .map((column) => column.name);
+    });
+
+    expect(columns.filter((name) => name === "known_file")).toHaveLength(1);
+    expect((await store.lookup("s1"))?.knownFile).toBeNull();
   });
 
   it("second claim during setup is busy", async () => {

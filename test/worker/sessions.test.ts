@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { registryStub } from "../../worker/registry/stub.ts";
 import { recordingProvider } from "../../worker/sandbox/recording.ts";
 import { sessionStoreStub } from "../../worker/sessions/stub.ts";
 import {
@@ -329,6 +330,64 @@ describe("POST /sessions", () => {
 
     const retry = await buildApp(AGENT_VARS).createSession({ sessionId, channel });
     expect(retry.status).toBe(201);
+  });
+
+  it("mount mode reads no manifest body", async () => {
+    const channel = randomChannel();
+    const { version } = await publishVersion(channel);
+    // A manifest the registry did not record: copy mode must reject it, a mount never reads it.
+    const manifestKey = `manifests/${version}.json`;
+    const stored = await env.SKILLS_BUCKET.get(manifestKey);
+    await env.SKILLS_BUCKET.put(manifestKey, `${await stored?.text()}\n`);
+
+    const mounted = await buildApp(AGENT_VARS).createSession({ channel });
+    const copied = await buildApp({ MOUNT_MODE: "copy" }).createSession({ channel });
+
+    expect(mounted.status).toBe(201);
+    expect(copied.status).toBe(502);
+    expect((await copied.json<ErrorBody>()).error.code).toBe("manifest_mismatch");
+  });
+
+  it("deleted manifest fails before mounting", async () => {
+    const channel = randomChannel();
+    const { version } = await publishVersion(channel);
+    await env.SKILLS_BUCKET.delete(`manifests/${version}.json`);
+    const t = buildApp(AGENT_VARS);
+
+    const response = await t.createSession({ channel });
+
+    expect(response.status).toBe(502);
+    const body = await response.json<ErrorBody>();
+    expect(body.error.code).toBe("manifest_missing");
+    expect(body.error.message).toContain(version);
+    expect(t.sandboxes.callsOf({ operation: "mount" })).toEqual([]);
+  });
+
+  it("session without a known file finds it in the manifest", async () => {
+    const channel = randomChannel();
+    const { version } = await publishVersion(channel);
+    const sessionId = `older_${crypto.randomUUID().slice(0, 8)}`;
+    // As a session recorded before the store kept known files.
+    await sessionStoreStub(env).claimSetup({
+      sessionId,
+      version,
+      channel,
+      manifestKey: `manifests/${version}.json`,
+      manifestSha256: (await registryStub(env).getVersion(version))?.manifestSha256 ?? "",
+      knownFile: null,
+      nowMs: 0,
+      leaseMs: 0,
+      remount: false,
+    });
+    await sessionStoreStub(env).finishSetup(sessionId, 0);
+    const t = buildApp(AGENT_VARS);
+
+    const response = await t.createSession({ sessionId });
+
+    expect(response.status).toBe(200);
+    expect(t.sandboxes.callsOf({ operation: "exists" })[0]?.args).toEqual([
+      `${MOUNT_PATH}/commit-messages/SKILL.md`,
+    ]);
   });
 
   it("agent that never listens leaves no session", async () => {

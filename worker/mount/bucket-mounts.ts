@@ -83,6 +83,7 @@ export function localHostMounter(): VersionMounter {
         mountPath: target.mountPath,
         prefix: versionPrefix(target.rootPrefix, target.version),
         manifestKey: target.manifestKey,
+        ...(target.knownFile === undefined ? {} : { knownFile: target.knownFile }),
         readOnly: true,
       }),
     unmount: (handle, target) => handle.unmount(target.mountPath),

@@ -13,12 +13,18 @@
 import { sha256Hex } from "../../core/encoding.ts";
 import { quote } from "../../core/ids.ts";
 import { objectKey } from "../../core/keys.ts";
-import { MODE_EXECUTABLE } from "../../core/manifest.ts";
+import { type Manifest, MODE_EXECUTABLE } from "../../core/manifest.ts";
 import { checkRelativePath } from "../../core/paths.ts";
 import type { Bucket } from "../bucket/types.ts";
 import type { SandboxHandle } from "../sandbox/types.ts";
+import { readManifest } from "./manifest.ts";
 import { chunk, shellCommand } from "./shell.ts";
 import { MountError, type MountTarget, type VersionMounter } from "./types.ts";
+
+/** A target with its manifest, already checked against its recorded SHA-256. */
+export interface CopyTarget extends MountTarget {
+  manifest: Manifest;
+}
 
 export interface CopyOptions {
   /** Files read and written at the same time. */
@@ -30,7 +36,7 @@ const DEFAULT_CONCURRENCY = 8;
 const PATHS_PER_COMMAND = 200;
 
 /** Throws unless every manifest path is a safe relative path; runs before anything is written. */
-export function assertSafeManifestPaths(target: MountTarget): void {
+export function assertSafeManifestPaths(target: CopyTarget): void {
   const problems: string[] = [];
   for (const file of target.manifest.files) {
     const reason = checkRelativePath(file.path);
@@ -61,7 +67,7 @@ async function copyFile(
   bucket: Bucket,
   target: MountTarget,
   staging: string,
-  file: MountTarget["manifest"]["files"][number],
+  file: Manifest["files"][number],
 ): Promise<void> {
   const key = objectKey(target.rootPrefix, target.version, file.path);
   const object = await bucket.get(key);
@@ -128,7 +134,7 @@ async function forEachLimited<T>(
 export async function copyVersion(
   handle: SandboxHandle,
   bucket: Bucket,
-  target: MountTarget,
+  target: CopyTarget,
   options: CopyOptions = {},
 ): Promise<void> {
   assertSafeManifestPaths(target);
@@ -182,7 +188,10 @@ export async function removeCopiedVersion(
 export function copyMounter(bucket: Bucket, options: CopyOptions = {}): VersionMounter {
   return {
     mode: "copy",
-    mount: (handle, target) => copyVersion(handle, bucket, target, options),
+    mount: async (handle, target) => {
+      const manifest = await readManifest(bucket, target);
+      await copyVersion(handle, bucket, { ...target, manifest }, options);
+    },
     unmount: (handle, target) => removeCopiedVersion(handle, target),
   };
 }

@@ -13,7 +13,7 @@ import type { VersionMounter } from "./types.ts";
 
 export type { MountTarget, VersionMounter } from "./types.ts";
 export { MountError } from "./types.ts";
-export { knownFilePath, verifyMount } from "./verify.ts";
+export { knownFileOf, knownFilePath, verifyMount } from "./verify.ts";
 
 export function createMounter(config: WorkerConfig, bucket: Bucket): VersionMounter {
   switch (config.mountMode) {

@@ -1,6 +1,5 @@
 /** What every mount mode receives, and the interface it implements. */
 
-import type { Manifest } from "../../core/manifest.ts";
 import type { MountMode } from "../config.ts";
 import type { SandboxHandle } from "../sandbox/types.ts";
 
@@ -10,8 +9,14 @@ export interface MountTarget {
   version: string;
   /** Key of the version's manifest, root prefix included. */
   manifestKey: string;
-  /** The version's manifest, already checked against its recorded SHA-256. */
-  manifest: Manifest;
+  /** SHA-256 the registry recorded for the manifest; copy mode checks the manifest against it. */
+  manifestSha256: string;
+  /**
+   * A file every mount of the version must show, relative to the version
+   * root (its first skill's SKILL.md), or `undefined` for a version without
+   * files.
+   */
+  knownFile: string | undefined;
   /** Absolute path in the sandbox, such as `/workspace/.claude/skills`. */
   mountPath: string;
   /** `SKILLS_PREFIX` normalized to `""` or `a/b/`. */

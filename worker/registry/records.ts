@@ -83,6 +83,17 @@ export function toVersionRecord(sql: SqlStorage, row: VersionRow): VersionRecord
   };
 }
 
+/**
+ * Returns the file a mount of the version must show: its first skill's
+ * SKILL.md (skills are sorted by name, as in the manifest), or `null`
+ * without skills.
+ */
+export function knownFileOfRow(row: VersionRow): string | null {
+  const summary = JSON.parse(row.summary) as VersionSummary;
+  const first = summary.skills[0];
+  return first === undefined ? null : `${first.name}/SKILL.md`;
+}
+
 /** Recorded versions, newest commit first, then newest publish. */
 export function listVersionRecords(sql: SqlStorage): VersionRecord[] {
   return sql

@@ -20,6 +20,7 @@ import {
   channelDetail,
   findChannel,
   findVersion,
+  knownFileOfRow,
   listChannelRecords,
   listVersionRecords,
   setChannel,
@@ -166,6 +167,7 @@ export class Registry extends DurableObject<Env> {
         channel: channel ?? null,
         manifestKey: row.manifest_key,
         manifestSha256: row.manifest_sha256,
+        knownFile: knownFileOfRow(row),
       };
     }
     const name = channel ?? loadConfig(this.env).defaultChannel;
@@ -191,6 +193,7 @@ export class Registry extends DurableObject<Env> {
       channel: name,
       manifestKey: row.manifest_key,
       manifestSha256: row.manifest_sha256,
+      knownFile: knownFileOfRow(row),
     };
   }
 

@@ -95,6 +95,11 @@ export type ResolveResult =
       channel: string | null;
       manifestKey: string;
       manifestSha256: string;
+      /**
+       * The version's first skill's SKILL.md, relative to the version root,
+       * which a mount must show; `null` for a version without skills.
+       */
+      knownFile: string | null;
     }
   | {
       ok: false;

@@ -132,6 +132,7 @@ export function localHostProvider(options: LocalHostOptions): SandboxProvider {
           version: request.version,
           prefix: request.prefix,
           manifestKey: request.manifestKey,
+          ...(request.knownFile === undefined ? {} : { knownFile: request.knownFile }),
           mountPath: toWorkspacePath(request.mountPath),
           readOnly: true,
         };

@@ -17,6 +17,11 @@ export interface SessionRecord {
   /** Key and SHA-256 of the version's manifest, so a remount needs no registry lookup. */
   manifestKey: string;
   manifestSha256: string;
+  /**
+   * The file a mount must show, relative to the version root, from the
+   * registry; `null` when the manifest has to name it.
+   */
+  knownFile: string | null;
   state: SessionState;
   /** Unix milliseconds. */
   createdAt: number;
@@ -32,6 +37,7 @@ export interface ClaimInput {
   channel: string | null;
   manifestKey: string;
   manifestSha256: string;
+  knownFile: string | null;
   nowMs: number;
   /** How long the claim lasts before another request may take over a stalled setup. */
   leaseMs: number;

@@ -6,14 +6,19 @@
  * half set up.
  */
 
-import { sha256Hex } from "../../core/encoding.ts";
 import type { Logger } from "../../core/logger.ts";
-import { type Manifest, parseManifest } from "../../core/manifest.ts";
 import type { Bucket } from "../bucket/types.ts";
 import type { WorkerConfig } from "../config.ts";
 import { requireSecret } from "../config.ts";
 import { describe, HttpError } from "../errors.ts";
-import { MountError, type MountTarget, type VersionMounter, verifyMount } from "../mount/index.ts";
+import {
+  knownFileOf,
+  MountError,
+  type MountTarget,
+  type VersionMounter,
+  verifyMount,
+} from "../mount/index.ts";
+import { assertManifestExists, readManifest } from "../mount/manifest.ts";
 import { LocalHostError } from "../sandbox/local-host.ts";
 import type { SandboxHandle, SandboxProcess } from "../sandbox/types.ts";
 import { SandboxUnsupportedError } from "../sandbox/types.ts";
@@ -29,33 +34,15 @@ export interface SetupContext {
   logger: Logger;
 }
 
-/** Reads the version's manifest and checks it against the SHA-256 the registry recorded. */
-export async function readManifest(
-  bucket: Bucket,
-  record: Pick<SessionRecord, "sessionId" | "version" | "manifestKey" | "manifestSha256">,
-): Promise<Manifest> {
-  const object = await bucket.get(record.manifestKey);
-  if (object === null) {
-    throw new HttpError(
-      502,
-      "manifest_missing",
-      `The manifest ${record.manifestKey} of version ${record.version} is missing from the bucket, so session ${record.sessionId} cannot be set up; publish the version again or pick another`,
-    );
-  }
-  const text = await object.text();
-  const digest = await sha256Hex(text);
-  if (digest !== record.manifestSha256) {
-    throw new HttpError(
-      502,
-      "manifest_mismatch",
-      `The manifest ${record.manifestKey} has SHA-256 ${digest} but the registry recorded ${record.manifestSha256} for version ${record.version}; publish the version again`,
-    );
-  }
-  try {
-    return parseManifest(text, record.manifestKey);
-  } catch (error: unknown) {
-    throw new HttpError(502, "manifest_invalid", describe(error), { cause: error });
-  }
+/**
+ * Returns the file the mount must show. Sessions recorded without one (before
+ * the registry kept it) find it in the manifest; the others only check that
+ * the manifest exists, so session start does not grow with the manifest.
+ */
+async function knownFileFor(bucket: Bucket, record: SessionRecord): Promise<string | undefined> {
+  if (record.knownFile === null) return knownFileOf(await readManifest(bucket, record));
+  await assertManifestExists(bucket, record);
+  return record.knownFile;
 }
 
 /** Returns the agent's environment: the version, the channel, the model and one API credential. */
@@ -124,12 +111,12 @@ export async function setUpSandbox(
 ): Promise<void> {
   const { config, logger, mounter } = context;
   const env = agentEnv(config, record);
-  const manifest = await readManifest(context.bucket, record);
   const target: MountTarget = {
     sessionId: record.sessionId,
     version: record.version,
     manifestKey: record.manifestKey,
-    manifest,
+    manifestSha256: record.manifestSha256,
+    knownFile: await knownFileFor(context.bucket, record),
     mountPath: config.mountPath,
     rootPrefix: config.rootPrefix,
   };

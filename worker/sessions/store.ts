@@ -28,6 +28,7 @@ type SessionRow = {
   channel: string | null;
   manifest_key: string;
   manifest_sha256: string;
+  known_file: string | null;
   state: string;
   lease_until: number;
   created_at: number;
@@ -53,11 +54,22 @@ function toRecord(row: SessionRow): SessionRecord {
     channel: row.channel,
     manifestKey: row.manifest_key,
     manifestSha256: row.manifest_sha256,
+    knownFile: row.known_file,
     state: toState(row.state),
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
     readyAt: row.ready_at,
   };
+}
+
+/**
+ * Adds `known_file` to a sessions table created before it existed. Its rows
+ * keep NULL, so their next setup reads the known file from the manifest.
+ */
+export function addKnownFileColumn(sql: SqlStorage): void {
+  const columns = sql.exec<{ name: string }>("PRAGMA table_info(sessions)").toArray();
+  if (columns.some((column) => column.name === "known_file")) return;
+  sql.exec("ALTER TABLE sessions ADD COLUMN known_file TEXT");
 }
 
 export class SessionStore extends DurableObject<Env> {
@@ -73,6 +85,7 @@ export class SessionStore extends DurableObject<Env> {
         channel TEXT,
         manifest_key TEXT NOT NULL,
         manifest_sha256 TEXT NOT NULL,
+        known_file TEXT,
         state TEXT NOT NULL,
         lease_until INTEGER NOT NULL,
         created_at INTEGER NOT NULL,
@@ -88,6 +101,7 @@ export class SessionStore extends DurableObject<Env> {
       );
       CREATE INDEX IF NOT EXISTS tickets_expires ON tickets (expires_at);
     `);
+    addKnownFileColumn(this.sql);
   }
 
   private row(sessionId: string): SessionRow | undefined {
@@ -120,14 +134,15 @@ export class SessionStore extends DurableObject<Env> {
     if (row === undefined || (row.state === "setting-up" && !leaseLive && row.ready_at === null)) {
       this.sql.exec(
         `INSERT OR REPLACE INTO sessions
-           (session_id, version, channel, manifest_key, manifest_sha256, state,
+           (session_id, version, channel, manifest_key, manifest_sha256, known_file, state,
             lease_until, created_at, last_seen_at, ready_at)
-         VALUES (?, ?, ?, ?, ?, 'setting-up', ?, ?, ?, NULL)`,
+         VALUES (?, ?, ?, ?, ?, ?, 'setting-up', ?, ?, ?, NULL)`,
         input.sessionId,
         input.version,
         input.channel,
         input.manifestKey,
         input.manifestSha256,
+        input.knownFile,
         leaseUntil,
         input.nowMs,
         input.nowMs,

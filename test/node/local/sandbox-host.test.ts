@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
+import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../core/logger.ts";
 import { mountResponseSchema, sandboxStatusSchema } from "../../../core/sandbox-host.ts";
@@ -23,6 +23,7 @@ const ROOT = "team/";
 const VERSION_A = "a".repeat(40);
 const VERSION_B = "b".repeat(40);
 const BAD_VERSION = "c".repeat(40);
+const NO_MANIFEST_VERSION = "d".repeat(40);
 
 const FILES_A: FixtureFile[] = [
   { path: "alpha/SKILL.md", content: "---\nname: alpha\ndescription: A.\n---\nAlpha\n" },
@@ -53,6 +54,8 @@ interface Harness {
   versionA: UploadedVersion;
   versionB: UploadedVersion;
   corrupt: UploadedVersion;
+  /** A version whose manifest was deleted. */
+  noManifest: UploadedVersion;
 }
 
 let harness: Harness;
@@ -82,7 +85,11 @@ beforeAll(async () => {
       Body: "tampered",
     }),
   );
-  harness = { state, s3, access, versionA, versionB, corrupt };
+  const noManifest = await uploadVersion(client, "skills", ROOT, NO_MANIFEST_VERSION, [
+    { path: "delta/SKILL.md", content: "---\nname: delta\ndescription: D.\n---\n" },
+  ]);
+  await client.send(new DeleteObjectCommand({ Bucket: "skills", Key: noManifest.manifestKey }));
+  harness = { state, s3, access, versionA, versionB, corrupt, noManifest };
 });
 
 afterAll(async () => {
@@ -246,6 +253,43 @@ function describeMode(mode: MountMode) {
         expect(await readdir(join(status.workspace, ".claude")).catch(() => [])).toEqual([]);
       } else {
         // s3fs serves objects as stored; only copy mode checks SHA-256.
+        expect(response.status).toBe(200);
+      }
+    });
+
+    it("mounts by the known file without a manifest", async () => {
+      const response = await call(host, "POST", "/sandboxes/s4/mount", {
+        ...mountBody(harness.noManifest),
+        knownFile: "delta/SKILL.md",
+      });
+      if (mode === "s3fs") {
+        expect(response.status).toBe(200);
+        const mounted = mountResponseSchema.parse(await response.json());
+        expect(await walk(mounted.path)).toEqual(["delta/SKILL.md"]);
+      } else {
+        // Copy mode writes the files the manifest lists, so it needs the manifest.
+        expect(response.status).toBe(404);
+        const body = (await response.json()) as { error: { code: string } };
+        expect(body.error.code).toBe("manifest_unavailable");
+      }
+    });
+
+    it("rejects a known file the version lacks", async () => {
+      const response = await call(host, "POST", "/sandboxes/s5/mount", {
+        ...mountBody(harness.versionB),
+        knownFile: "missing/SKILL.md",
+      });
+      if (mode === "s3fs") {
+        expect(response.status).toBe(404);
+        const body = (await response.json()) as { error: { code: string; message: string } };
+        expect(body.error.code).toBe("version_incomplete");
+        expect(body.error.message).toContain(`${harness.versionB.prefix}missing/SKILL.md`);
+        const status = sandboxStatusSchema.parse(
+          await (await call(host, "GET", "/sandboxes/s5")).json(),
+        );
+        expect(status.mount).toBeNull();
+      } else {
+        // Copy mode checks the manifest's own first SKILL.md instead.
         expect(response.status).toBe(200);
       }
     });

@@ -22,8 +22,18 @@ export function backoffDelay(policy: RetryPolicy, attempt: number): number {
   return Math.floor(Math.random() * ceiling);
 }
 
-export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms` milliseconds, or less when `signal` aborts first. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 export interface RetryHooks {
@@ -31,6 +41,8 @@ export interface RetryHooks {
   isRetryable(error: unknown): boolean;
   /** Called before each wait, for logging. */
   onRetry?(error: unknown, attempt: number, waitMs: number): void;
+  /** Stops the retries: no attempt starts once it aborts, and a wait ends at once. */
+  signal?: AbortSignal;
 }
 
 /** Runs `work` until it succeeds, fails with a non-retryable error, or runs out of attempts. */
@@ -44,9 +56,11 @@ export async function withRetry<T>(
       return await work(attempt);
     } catch (error: unknown) {
       if (attempt >= policy.attempts || !hooks.isRetryable(error)) throw error;
+      if (hooks.signal?.aborted) throw error;
       const waitMs = backoffDelay(policy, attempt);
       hooks.onRetry?.(error, attempt, waitMs);
-      await delay(waitMs);
+      await delay(waitMs, hooks.signal);
+      if (hooks.signal?.aborted) throw error;
     }
   }
 }

@@ -87,6 +87,8 @@ export class S3Store {
   readonly #timeoutMs: number;
   readonly #multipartThreshold: number;
   readonly #limit: <T>(task: () => Promise<T>) => Promise<T>;
+  /** Aborted by `destroy`, so requests still queued, retrying or in flight end at once. */
+  readonly #closed = new AbortController();
 
   constructor(settings: StoreSettings, options: StoreOptions) {
     this.bucket = settings.bucket;
@@ -219,8 +221,9 @@ export class S3Store {
     return keys;
   }
 
-  /** Closes the client's sockets. */
+  /** Ends every request still queued, waiting to retry or in flight, and closes the sockets. */
   destroy(): void {
+    this.#closed.abort();
     this.#client.destroy();
   }
 
@@ -230,19 +233,22 @@ export class S3Store {
     key: string,
     send: (abortSignal: AbortSignal) => Promise<T>,
   ): Promise<T> {
+    const closed = this.#closed.signal;
     return this.#limit(async () => {
       try {
+        if (closed.aborted) throw new Error("the store was closed before the request was sent");
         return await withRetry(
           this.#retry,
           {
             isRetryable,
+            signal: closed,
             onRetry: (error, attempt, waitMs) =>
               this.#logger.warn(`${operation} ${key} failed, retrying in ${waitMs} ms`, {
                 attempt,
                 error: describeError(error),
               }),
           },
-          () => send(AbortSignal.timeout(this.#timeoutMs)),
+          () => send(AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), closed])),
         );
       } catch (error: unknown) {
         throw new PublishError(

@@ -32,6 +32,22 @@ describe("withRetry", () => {
     expect(calls).toBe(1);
   });
 
+  it("stops waiting when the signal aborts", async () => {
+    const controller = new AbortController();
+    const slow: RetryPolicy = { attempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 };
+    let calls = 0;
+    const work = withRetry(
+      slow,
+      { isRetryable: () => true, signal: controller.signal, onRetry: () => controller.abort() },
+      async () => {
+        calls += 1;
+        throw new Error(`failure ${calls}`);
+      },
+    );
+    await expect(work).rejects.toThrow("failure 1");
+    expect(calls).toBe(1);
+  });
+
   it("stops after the last attempt", async () => {
     let calls = 0;
     const work = withRetry(POLICY, { isRetryable: () => true }, async () => {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { silentLogger } from "../../../core/logger.ts";
 import { PublishError } from "../../../publisher/errors.ts";
 import type { RetryPolicy } from "../../../publisher/retry.ts";
@@ -205,6 +205,20 @@ describe("S3Store retries", () => {
     });
     const error = await rejection(putText(proxied, "retry/denied.txt"));
     expect(error.message).toContain("AccessDenied");
+    expect(seen.requests).toHaveLength(1);
+  });
+
+  it("ends queued and hanging requests on destroy", async () => {
+    const { store: proxied, proxy: seen } = await proxiedStore({ concurrency: 1 });
+    seen.decide = () => ({ kind: "hang" });
+    const hanging = rejection(proxied.getText("retry/hang.txt"));
+    const queued = rejection(proxied.getText("retry/queued.txt"));
+    await vi.waitFor(() => expect(seen.requests).toHaveLength(1));
+
+    proxied.destroy();
+
+    expect((await hanging).code).toBe("store");
+    expect((await queued).message).toContain("closed before the request was sent");
     expect(seen.requests).toHaveLength(1);
   });
 

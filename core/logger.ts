@@ -19,3 +19,39 @@ export const silentLogger: Logger = {
   error() {},
   group: (_name, work) => work(),
 };
+
+/** A logger that keeps its lines until `replay` writes them to another logger. */
+export interface BufferedLogger extends Logger {
+  /** Writes the kept lines to `target` in their order and forgets them. */
+  replay(target: Logger): void;
+}
+
+type Level = "debug" | "info" | "warn" | "error";
+
+/**
+ * Returns a logger that keeps lines instead of writing them, for work that
+ * runs ahead of the phase whose log group should show its lines.
+ */
+export function createBufferedLogger(): BufferedLogger {
+  let lines: { level: Level; message: string; fields?: Record<string, unknown> }[] = [];
+  const keep =
+    (level: Level) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      lines.push(fields === undefined ? { level, message } : { level, message, fields });
+    };
+  return {
+    debug: keep("debug"),
+    info: keep("info"),
+    warn: keep("warn"),
+    error: keep("error"),
+    group: (_name, work) => work(),
+    replay(target) {
+      const kept = lines;
+      lines = [];
+      for (const line of kept) {
+        if (line.fields === undefined) target[line.level](line.message);
+        else target[line.level](line.message, line.fields);
+      }
+    },
+  };
+}

@@ -34,8 +34,10 @@ export async function readBucketState(
   version: string,
   logger: Logger,
 ): Promise<BucketState> {
-  const existing = await readExisting(store, manifestKey(root, version));
-  const head = await readHead(store, headKey(root, channel), logger);
+  const [existing, head] = await Promise.all([
+    readExisting(store, manifestKey(root, version)),
+    readHead(store, headKey(root, channel), logger),
+  ]);
   if (head === undefined) return { head, base: null, existing };
   if (head.version === version && existing !== undefined) {
     return { head, base: existing.manifest, existing };

@@ -4,10 +4,11 @@
  * head's manifest by content, and report the plan.
  */
 
-import type { Logger } from "../core/logger.ts";
+import { type BufferedLogger, createBufferedLogger, type Logger } from "../core/logger.ts";
 import type { Manifest } from "../core/manifest.ts";
 import { findRenamed, indexBase, type LocalFile, type Plan, planVersion } from "../core/plan.ts";
 import { type BucketState, readBucketState } from "./base.ts";
+import { headSha } from "./git.ts";
 import type { S3Store } from "./store.ts";
 import type { PublishResult } from "./types.ts";
 
@@ -17,17 +18,59 @@ export interface PublishPlan {
   renamed: Map<string, string>;
 }
 
-/** Reads the channel's head, its manifest and any manifest of `version`; without a store, none. */
+/** The bucket state read ahead for one version, or the error that read ended with. */
+export type PrefetchedState = { version: string; lines: BufferedLogger } & (
+  | { state: BucketState }
+  | { error: unknown }
+);
+
+/**
+ * Reads the bucket state for HEAD's commit while validation runs: in commit
+ * mode that commit is the version, and the reads do not depend on the
+ * result of validation. Never rejects; resolves to `undefined` when HEAD
+ * cannot be read, which validation then reports. The lines the reads log
+ * wait for `readState`, so they show in the plan phase.
+ */
+export async function prefetchState(
+  store: S3Store,
+  root: string,
+  channel: string,
+  repositoryRoot: string,
+): Promise<PrefetchedState | undefined> {
+  const version = await headSha(repositoryRoot).catch(() => null);
+  if (version === null) return undefined;
+  const lines = createBufferedLogger();
+  try {
+    return { version, lines, state: await readBucketState(store, root, channel, version, lines) };
+  } catch (error: unknown) {
+    return { version, lines, error };
+  }
+}
+
+/**
+ * Reads the channel's head, its manifest and any manifest of `version`;
+ * without a store, none. Uses the prefetched state when it is for `version`.
+ */
 export async function readState(
   store: S3Store | undefined,
   root: string,
   channel: string,
   version: string,
   logger: Logger,
+  prefetched?: Promise<PrefetchedState | undefined>,
 ): Promise<BucketState> {
-  if (store !== undefined) return readBucketState(store, root, channel, version, logger);
-  logger.warn("No bucket configured: planning against no base");
-  return { head: undefined, base: null, existing: undefined };
+  if (store === undefined) {
+    logger.warn("No bucket configured: planning against no base");
+    return { head: undefined, base: null, existing: undefined };
+  }
+  const early = await prefetched;
+  // Another version means HEAD moved during validation; read again for the validated one.
+  if (early === undefined || early.version !== version) {
+    return readBucketState(store, root, channel, version, logger);
+  }
+  early.lines.replay(logger);
+  if ("error" in early) throw early.error;
+  return early.state;
 }
 
 /** Plans `files` against the base manifest and logs the plan. */

@@ -531,4 +531,50 @@ describe("publish recovery", () => {
     expect(error.message).toContain(`manifests/${sha}.json`);
     expect(await h.keys("versions/")).toEqual([]);
   });
+
+  it("reads the bucket state once while validating", async () => {
+    const sha = await firstCommit();
+    const proxy = await startFaultProxy(h.s3.endpoint);
+    try {
+      const logger = recordingLogger();
+      const settings = h.settings();
+      if (settings.store !== undefined) settings.store.endpoint = proxy.endpoint;
+
+      const result = await publish(settings, logger);
+
+      expect(result.outcome).toBe("published");
+      // Reads before the first write: the plan's. The head is read again before it is replaced.
+      const firstPut = proxy.requests.findIndex((request) => request.method === "PUT");
+      const reads = proxy.requests.slice(0, firstPut).map((request) => request.url);
+      expect(reads.filter((url) => url.includes("/heads/production.json"))).toHaveLength(1);
+      expect(reads.filter((url) => url.includes(`/manifests/${sha}.json`))).toHaveLength(1);
+      // The prefetched reads log in the plan phase, after validation's lines.
+      const found = logger.lines.findIndex((line) => line.message.startsWith("Found 2 skills"));
+      const noHead = logger.lines.findIndex((line) => line.message.startsWith("No head at"));
+      expect(found).toBeGreaterThanOrEqual(0);
+      expect(noHead).toBeGreaterThan(found);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("reports invalid skills without waiting for the bucket", async () => {
+    await h.repo.write("skills/pdf/SKILL.md", "---\nname: Not Valid\n---\n");
+    await h.repo.commit();
+    const proxy = await startFaultProxy(h.s3.endpoint);
+    proxy.decide = () => ({ kind: "hang" });
+    try {
+      const settings = h.settings();
+      if (settings.store !== undefined) settings.store.endpoint = proxy.endpoint;
+
+      const result = await publish(settings, recordingLogger());
+
+      expect(result.outcome).toBe("invalid");
+      expect(result.problems.some((problem) => problem.severity === "error")).toBe(true);
+      // The reads started during validation; the requests hang, and the publish did not wait.
+      expect(proxy.requests.length).toBeGreaterThan(0);
+    } finally {
+      await proxy.close();
+    }
+  });
 });

@@ -62200,7 +62200,7 @@ __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __we
 /* harmony import */ var _actions_core__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3218);
 /* harmony import */ var _core_format_js__WEBPACK_IMPORTED_MODULE_7__ = __nccwpck_require__(4333);
 /* harmony import */ var _publisher_git_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(4705);
-/* harmony import */ var _publisher_publish_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(8577);
+/* harmony import */ var _publisher_publish_js__WEBPACK_IMPORTED_MODULE_2__ = __nccwpck_require__(2987);
 /* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_3__ = __nccwpck_require__(4970);
 /* harmony import */ var _logger_js__WEBPACK_IMPORTED_MODULE_4__ = __nccwpck_require__(7749);
 /* harmony import */ var _settings_js__WEBPACK_IMPORTED_MODULE_5__ = __nccwpck_require__(4422);
@@ -62361,7 +62361,7 @@ const DEFAULTS = {
     region: "auto",
     channel: "production",
     validation: "claude-code",
-    concurrency: "16",
+    concurrency: String(input_checks/* DEFAULT_CONCURRENCY */.WH),
 };
 /** Delivery attempts of one notification, the first included. */
 const NOTIFY_ATTEMPTS = 5;
@@ -63424,6 +63424,7 @@ async function verify(secrets, headers, body, options = {}) {
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
+  eR: () => (/* binding */ MAX_SKILL_FILE_BYTES),
   LF: () => (/* binding */ SKILL_FILE),
   u8: () => (/* binding */ VALIDATION_LEVELS),
   Vw: () => (/* binding */ formatProblem),
@@ -63432,7 +63433,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Pc: () => (/* binding */ validateTree)
 });
 
-// UNUSED EXPORTS: MAX_COMPATIBILITY_LENGTH, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, MAX_SKILL_FILE_BYTES, NAME_PATTERN, RECOMMENDED_MAX_BODY_LINES, checkSkillName
+// UNUSED EXPORTS: MAX_COMPATIBILITY_LENGTH, MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH, NAME_PATTERN, RECOMMENDED_MAX_BODY_LINES, checkSkillName
 
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
 var dist = __nccwpck_require__(8815);
@@ -63946,12 +63947,13 @@ function splitRecords(output) {
 function pathspec(skillsPath) {
     return skillsPath === "" ? "." : skillsPath;
 }
-/** Lists the files of HEAD under `skillsPath` (`git ls-tree -r`). */
+/** Lists the files of HEAD under `skillsPath` with their sizes (`git ls-tree -r --long`). */
 async function listCommitEntries(root, skillsPath) {
     const output = await runGit(root, [
         "ls-tree",
         "-r",
         "-z",
+        "--long",
         "--full-tree",
         "HEAD",
         "--",
@@ -63959,12 +63961,16 @@ async function listCommitEntries(root, skillsPath) {
     ]);
     const entries = [];
     for (const record of splitRecords(output)) {
-        // <mode> SP <type> SP <oid> TAB <path>
+        // <mode> SP <type> SP <oid> SP+ <size> TAB <path>; the size is "-" for a submodule.
         const tab = record.indexOf("\t");
-        const [mode, , oid] = record.slice(0, tab).split(" ");
+        const [mode, , oid, size] = record
+            .slice(0, tab)
+            .split(" ")
+            .filter((field) => field !== "");
         if (tab === -1 || mode === undefined || oid === undefined)
             continue;
-        entries.push({ path: record.slice(tab + 1), mode, oid });
+        const bytes = size === undefined || size === "-" ? undefined : Number(size);
+        entries.push({ path: record.slice(tab + 1), mode, oid, size: bytes });
     }
     return entries;
 }
@@ -64100,6 +64106,7 @@ function readBlobs(root, oids, onBlob) {
 /* harmony export */   O7: () => (/* binding */ checkRegion),
 /* harmony export */   Om: () => (/* binding */ checkHttpUrl),
 /* harmony export */   PC: () => (/* binding */ usesPathStyle),
+/* harmony export */   WH: () => (/* binding */ DEFAULT_CONCURRENCY),
 /* harmony export */   Ww: () => (/* binding */ checkWebhookSecret),
 /* harmony export */   hP: () => (/* binding */ checkAccountId),
 /* harmony export */   nY: () => (/* binding */ parseConcurrency),
@@ -64127,6 +64134,13 @@ const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const MIN_CONCURRENCY = 1;
 const MAX_CONCURRENCY = 256;
+/**
+ * Requests in flight at once. Each request of a publish is small, so the
+ * round trip, not bandwidth, sets the pace against a remote bucket; on a
+ * 2-core machine against a local s3rver, 64 in flight gave the shortest
+ * full publish of the values tried (16, 32 and 64).
+ */
+const DEFAULT_CONCURRENCY = 64;
 function checkBucket(value) {
     if (BUCKET_PATTERN.test(value) && !value.includes(".."))
         return undefined;
@@ -64243,7 +64257,7 @@ function usesPathStyle(endpoint) {
 
 /***/ }),
 
-/***/ 8577:
+/***/ 2987:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -64253,80 +64267,679 @@ __nccwpck_require__.d(__webpack_exports__, {
   m: () => (/* binding */ publish)
 });
 
-;// CONCATENATED MODULE: ./core/content-type.ts
-/** Content types by file extension, for object metadata and the manifest. */
-const TEXT = "; charset=utf-8";
-const BY_EXTENSION = {
-    md: `text/markdown${TEXT}`,
-    markdown: `text/markdown${TEXT}`,
-    txt: `text/plain${TEXT}`,
-    text: `text/plain${TEXT}`,
-    csv: `text/csv${TEXT}`,
-    tsv: `text/tab-separated-values${TEXT}`,
-    html: `text/html${TEXT}`,
-    htm: `text/html${TEXT}`,
-    css: `text/css${TEXT}`,
-    xml: `application/xml${TEXT}`,
-    json: `application/json${TEXT}`,
-    jsonl: `application/x-ndjson${TEXT}`,
-    yaml: `application/yaml${TEXT}`,
-    yml: `application/yaml${TEXT}`,
-    toml: `application/toml${TEXT}`,
-    js: `text/javascript${TEXT}`,
-    mjs: `text/javascript${TEXT}`,
-    cjs: `text/javascript${TEXT}`,
-    ts: `text/x-typescript${TEXT}`,
-    py: `text/x-python${TEXT}`,
-    sh: `text/x-shellscript${TEXT}`,
-    bash: `text/x-shellscript${TEXT}`,
-    rb: `text/x-ruby${TEXT}`,
-    go: `text/x-go${TEXT}`,
-    rs: `text/x-rust${TEXT}`,
-    sql: `application/sql${TEXT}`,
-    svg: "image/svg+xml",
-    png: "image/png",
-    jpg: "image/jpeg",
-    jpeg: "image/jpeg",
-    gif: "image/gif",
-    webp: "image/webp",
-    ico: "image/vnd.microsoft.icon",
-    pdf: "application/pdf",
-    zip: "application/zip",
-    gz: "application/gzip",
-    tar: "application/x-tar",
-    wasm: "application/wasm",
-    woff: "font/woff",
-    woff2: "font/woff2",
-    ttf: "font/ttf",
-    otf: "font/otf",
-    docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    pptx: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-};
-const DEFAULT_CONTENT_TYPE = "application/octet-stream";
-/** Returns the content type for a path by its extension, case-insensitively. */
-function contentTypeOf(path) {
-    const name = path.slice(path.lastIndexOf("/") + 1);
-    const dot = name.lastIndexOf(".");
-    if (dot <= 0)
-        return DEFAULT_CONTENT_TYPE;
-    return BY_EXTENSION[name.slice(dot + 1).toLowerCase()] ?? DEFAULT_CONTENT_TYPE;
-}
-
 // EXTERNAL MODULE: ./core/format.ts
 var format = __nccwpck_require__(4333);
 // EXTERNAL MODULE: ./core/ids.ts
 var ids = __nccwpck_require__(2686);
 // EXTERNAL MODULE: ./core/keys.ts
 var keys = __nccwpck_require__(1234);
-// EXTERNAL MODULE: ./core/manifest.ts
-var core_manifest = __nccwpck_require__(4847);
 // EXTERNAL MODULE: ./core/signing.ts
 var signing = __nccwpck_require__(3819);
 // EXTERNAL MODULE: ./core/validation.ts + 1 modules
 var validation = __nccwpck_require__(4);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+// EXTERNAL MODULE: ./core/manifest.ts
+var core_manifest = __nccwpck_require__(4847);
 // EXTERNAL MODULE: ./publisher/errors.ts
 var errors = __nccwpck_require__(54);
+// EXTERNAL MODULE: ./publisher/git.ts
+var git = __nccwpck_require__(4705);
+;// CONCATENATED MODULE: ./publisher/limiter.ts
+/** Runs async work with at most `concurrency` tasks in flight. */
+function createLimiter(concurrency) {
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+        throw new RangeError(`Invalid concurrency ${concurrency}: expected an integer of 1 or more`);
+    }
+    let active = 0;
+    const waiting = [];
+    const release = () => {
+        active -= 1;
+        const next = waiting.shift();
+        if (next !== undefined) {
+            active += 1;
+            next();
+        }
+    };
+    return async (task) => {
+        if (active < concurrency) {
+            active += 1;
+        }
+        else {
+            await new Promise((resolve) => waiting.push(resolve));
+        }
+        try {
+            return await task();
+        }
+        finally {
+            release();
+        }
+    };
+}
+/**
+ * Runs async work while the bytes it holds fit in `maxBytes`. A task that
+ * needs more than `maxBytes` runs once nothing else holds any, so one large
+ * file never waits forever. Tasks start in the order they ask.
+ */
+function createByteBudget(maxBytes) {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+        throw new RangeError(`Invalid byte budget ${maxBytes}: expected an integer of 1 or more`);
+    }
+    let held = 0;
+    const waiting = [];
+    const fits = (bytes) => held === 0 || held + bytes <= maxBytes;
+    const startWaiting = () => {
+        for (let next = waiting[0]; next !== undefined && fits(next.bytes); next = waiting[0]) {
+            waiting.shift();
+            held += next.bytes;
+            next.start();
+        }
+    };
+    return async (bytes, task) => {
+        const size = Math.max(0, bytes);
+        if (waiting.length === 0 && fits(size)) {
+            held += size;
+        }
+        else {
+            await new Promise((start) => waiting.push({ bytes: size, start }));
+        }
+        try {
+            return await task();
+        }
+        finally {
+            held -= size;
+            startWaiting();
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./publisher/symlinks.ts
+/**
+ * Symlink policy: a symlink whose target resolves to a file inside the skills
+ * folder is published as a regular file with the target's bytes and mode, so
+ * the snapshot works on any file system. A symlink that points outside the
+ * skills folder (or is absolute), that points to a folder, that is dangling,
+ * or that is part of a loop is a validation error: publishing it would leak
+ * or lose content.
+ */
+
+/** Hops followed before a chain of symlinks counts as a loop (Linux's limit). */
+const MAX_HOPS = 40;
+/** Resolves the symlink at `path` (relative to the skills folder) to a regular file. */
+function resolveLink(path, target, lookup) {
+    let from = path;
+    let text = target;
+    for (let hop = 0; hop < MAX_HOPS; hop++) {
+        if (external_node_path_.posix.isAbsolute(text)) {
+            return { ok: false, reason: `its target ${JSON.stringify(text)} is an absolute path` };
+        }
+        const resolved = external_node_path_.posix.normalize(external_node_path_.posix.join(external_node_path_.posix.dirname(from), text));
+        if (resolved === ".." || resolved.startsWith("../") || resolved === ".") {
+            return {
+                ok: false,
+                reason: `its target ${JSON.stringify(target)} is outside the skills folder`,
+            };
+        }
+        const entry = lookup.entry(resolved);
+        if (entry === undefined) {
+            if (lookup.isFolder(resolved)) {
+                return {
+                    ok: false,
+                    reason: `its target ${JSON.stringify(target)} is a folder; only links to files are published`,
+                };
+            }
+            return {
+                ok: false,
+                reason: `its target ${JSON.stringify(target)} does not exist (or git does not track it)`,
+            };
+        }
+        const next = lookup.linkTarget(entry);
+        if (next === undefined)
+            return { ok: true, path: resolved, entry };
+        from = resolved;
+        text = next;
+    }
+    return { ok: false, reason: `it is part of a symlink loop (more than ${MAX_HOPS} links)` };
+}
+
+;// CONCATENATED MODULE: ./publisher/source-tree.ts
+/**
+ * Collects the files to publish from git. In `commit` mode these are the
+ * files of HEAD under the skills folder as git stores them. In `working-tree`
+ * mode they are the tracked files as they are on disk (deleted ones are
+ * absent) plus untracked files git does not ignore. Symlinks are resolved by
+ * the policy in `symlinks.ts`, and submodules and nested repositories are errors.
+ *
+ * Listing reads no file contents except symlink targets; `hashEntries`
+ * reads and hashes them, or the publisher hashes each file as it uploads it.
+ */
+
+
+
+
+
+
+
+
+
+/** Files listed or hashed from disk at once. */
+const READ_CONCURRENCY = 16;
+function sha256Of(bytes) {
+    return (0,external_node_crypto_.createHash)("sha256").update(bytes).digest("hex");
+}
+/**
+ * Returns git's object id of a blob with these bytes: SHA-1 over
+ * `blob <size>\0<bytes>`, or SHA-256 for a repository whose object ids have
+ * 64 digits (`git init --object-format=sha256`).
+ */
+function blobIdOf(bytes, idLength) {
+    return (0,external_node_crypto_.createHash)(idLength === 64 ? "sha256" : "sha1")
+        .update(`blob ${bytes.byteLength}\0`)
+        .update(bytes)
+        .digest("hex");
+}
+function modeOf(gitMode) {
+    return gitMode === "100755" ? core_manifest/* MODE_EXECUTABLE */.N9 : core_manifest/* MODE_REGULAR */.f1;
+}
+function relativeTo(skillsPath, path) {
+    return skillsPath === "" ? path : path.slice(skillsPath.length + 1);
+}
+function displayPath(skillsPath, path) {
+    return skillsPath === "" ? path : `${skillsPath}/${path}`;
+}
+const REPLACEMENT_CHARACTER = "\uFFFD";
+function invalidNameProblem(skillsPath, path) {
+    return {
+        severity: "error",
+        file: displayPath(skillsPath, path),
+        line: 0,
+        message: "The file name is not valid UTF-8: rename the file with UTF-8 characters",
+    };
+}
+function submoduleProblem(skillsPath, path) {
+    return {
+        severity: "error",
+        file: displayPath(skillsPath, path),
+        line: 0,
+        message: "This is a git submodule, which is not published: copy its files into the repository or move it out of the skills folder",
+    };
+}
+/** Collects the files of HEAD under `skillsPath`. */
+async function collectCommitTree(root, skillsPath) {
+    const listing = { entries: [], problems: [], paths: [] };
+    const links = [];
+    for (const gitEntry of await (0,git/* listCommitEntries */.U$)(root, skillsPath)) {
+        const path = relativeTo(skillsPath, gitEntry.path);
+        listing.paths.push(path);
+        if (gitEntry.mode === "160000") {
+            listing.problems.push(submoduleProblem(skillsPath, path));
+        }
+        else if (gitEntry.mode === "120000") {
+            links.push(gitEntry);
+        }
+        else {
+            listing.entries.push({
+                path,
+                kind: "file",
+                mode: modeOf(gitEntry.mode),
+                size: gitEntry.size ?? -1,
+                content: { kind: "blob", oid: gitEntry.oid },
+            });
+        }
+    }
+    // A symlink's blob is its target text.
+    const targets = new Map();
+    await (0,git/* readBlobs */.b4)(root, links.map((link) => link.oid), (oid, bytes) => targets.set(oid, bytes.toString("utf8")));
+    for (const link of links) {
+        listing.entries.push({
+            path: relativeTo(skillsPath, link.path),
+            kind: "symlink",
+            mode: core_manifest/* MODE_REGULAR */.f1,
+            size: -1,
+            content: { kind: "blob", oid: link.oid },
+            target: targets.get(link.oid) ?? "",
+        });
+    }
+    const entries = resolveEntries(listing, skillsPath).map(({ path, mode, size, content }) => {
+        const oid = content.kind === "blob" ? content.oid : "";
+        const display = displayPath(skillsPath, path);
+        const absolutePath = (0,external_node_path_.join)(root, display);
+        return {
+            path,
+            display,
+            mode,
+            size,
+            read: () => readCommitted(root, absolutePath, oid, size),
+        };
+    });
+    return { entries, paths: listing.paths, problems: listing.problems };
+}
+/**
+ * Reads a committed file's bytes from the work tree when they are the
+ * committed bytes (git's object id matches, the usual case after a
+ * checkout), else from git. A `git cat-file` process per file cost about
+ * 20 ms of spawning each and dominated a full publish of 1,000 files.
+ */
+async function readCommitted(root, absolutePath, oid, size) {
+    try {
+        const bytes = await readListedSize(absolutePath, size);
+        if (bytes !== undefined && blobIdOf(bytes, oid.length) === oid)
+            return bytes;
+    }
+    catch {
+        // Missing or unreadable in the work tree: git has the committed bytes.
+    }
+    return (0,git/* readBlob */.gm)(root, oid);
+}
+/**
+ * Reads a file that should have `size` bytes with one read of `size + 1`
+ * bytes, or returns `undefined` when it has another size. That is three
+ * calls (open, read, close) where `stat` and `readFile` make five, and a
+ * much larger file in its place is never read whole. `O_NONBLOCK` keeps a
+ * FIFO in its place from waiting for a writer. A short read that is not the
+ * end of the file only sends the caller to git.
+ */
+async function readListedSize(path, size) {
+    if (size < 0) {
+        const stats = await (0,promises_.stat)(path);
+        return stats.isFile() ? (0,promises_.readFile)(path) : undefined;
+    }
+    const handle = await (0,promises_.open)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
+    try {
+        const buffer = Buffer.allocUnsafe(size + 1);
+        const { bytesRead } = await handle.read(buffer, 0, size + 1, 0);
+        return bytesRead === size ? buffer.subarray(0, size) : undefined;
+    }
+    finally {
+        await handle.close();
+    }
+}
+/**
+ * Reads and hashes every entry. Each file's `read()` checks that its bytes
+ * still have the hashed SHA-256, so a file saved again in the middle of a
+ * publish fails it instead of publishing bytes the manifest does not describe.
+ */
+async function hashEntries(entries) {
+    const limit = createLimiter(READ_CONCURRENCY);
+    return Promise.all(entries.map((entry) => limit(async () => {
+        const bytes = await entry.read();
+        const sha256 = sha256Of(bytes);
+        return {
+            path: entry.path,
+            mode: entry.mode,
+            size: bytes.byteLength,
+            sha256,
+            read: async () => {
+                const current = await entry.read();
+                if (sha256Of(current) !== sha256) {
+                    throw new errors/* PublishError */.S("source-changed", `${entry.display} changed on disk while publishing: run the publish again once the file is saved`);
+                }
+                return current;
+            },
+        };
+    })));
+}
+/** Collects tracked and untracked, not ignored files under `skillsPath` as they are on disk. */
+async function collectWorkingTree(root, skillsPath) {
+    const listing = { entries: [], problems: [], paths: [] };
+    const indexModes = new Map();
+    const candidates = [];
+    for (const gitEntry of await (0,git/* listIndexEntries */.n3)(root, skillsPath)) {
+        if (gitEntry.mode === "160000") {
+            const path = relativeTo(skillsPath, gitEntry.path);
+            listing.paths.push(path);
+            listing.problems.push(submoduleProblem(skillsPath, path));
+            continue;
+        }
+        indexModes.set(gitEntry.path, gitEntry.mode);
+        candidates.push(gitEntry.path);
+    }
+    for (const path of await (0,git/* listUntracked */.c7)(root, skillsPath)) {
+        if (path.endsWith("/")) {
+            const folder = relativeTo(skillsPath, path.slice(0, -1));
+            listing.paths.push(folder);
+            listing.problems.push({
+                severity: "error",
+                file: displayPath(skillsPath, folder),
+                line: 0,
+                message: "This folder is a nested git repository, which is not published: add its files to this repository or move it out of the skills folder",
+            });
+            continue;
+        }
+        candidates.push(path);
+    }
+    const limit = createLimiter(READ_CONCURRENCY);
+    const found = await Promise.all(candidates.map((repoPath) => limit(async () => {
+        const absolutePath = (0,external_node_path_.join)(root, repoPath);
+        const path = relativeTo(skillsPath, repoPath);
+        // The decoded name cannot be opened, so report it instead of skipping it as deleted.
+        if (path.includes(REPLACEMENT_CHARACTER)) {
+            listing.paths.push(path);
+            listing.problems.push(invalidNameProblem(skillsPath, path));
+            return undefined;
+        }
+        const display = displayPath(skillsPath, path);
+        const stats = await onDisk(display, () => lstatOrUndefined(absolutePath));
+        // Deleted but still tracked, or replaced by a folder whose files are listed on their own.
+        if (stats === undefined || stats.isDirectory())
+            return undefined;
+        if (stats.isSymbolicLink()) {
+            return {
+                path,
+                kind: "symlink",
+                mode: core_manifest/* MODE_REGULAR */.f1,
+                size: -1,
+                content: { kind: "disk", absolutePath },
+                target: await onDisk(display, () => (0,promises_.readlink)(absolutePath, "utf8")),
+            };
+        }
+        // Reading a FIFO or a device could block or never end.
+        if (!stats.isFile()) {
+            listing.paths.push(path);
+            listing.problems.push({
+                severity: "error",
+                file: display,
+                line: 0,
+                message: "This is not a regular file (a FIFO, socket or device): remove it",
+            });
+            return undefined;
+        }
+        const executable = process.platform === "win32"
+            ? indexModes.get(repoPath) === "100755"
+            : (stats.mode & 0o100) !== 0;
+        return {
+            path,
+            kind: "file",
+            mode: executable ? core_manifest/* MODE_EXECUTABLE */.N9 : core_manifest/* MODE_REGULAR */.f1,
+            size: stats.size,
+            content: { kind: "disk", absolutePath },
+        };
+    })));
+    for (const entry of found) {
+        if (entry === undefined)
+            continue;
+        listing.entries.push(entry);
+        listing.paths.push(entry.path);
+    }
+    const entries = resolveEntries(listing, skillsPath).map(({ path, mode, size, content }) => {
+        const absolutePath = content.kind === "disk" ? content.absolutePath : "";
+        const display = displayPath(skillsPath, path);
+        return {
+            path,
+            display,
+            mode,
+            size,
+            read: () => onDisk(display, () => (0,promises_.readFile)(absolutePath)),
+        };
+    });
+    return { entries, paths: listing.paths.sort(), problems: listing.problems };
+}
+/** Runs a file system call on a file to publish, turning its failure into a `PublishError`. */
+async function onDisk(display, work) {
+    try {
+        return await work();
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === "ENOENT") {
+            throw new errors/* PublishError */.S("source-changed", `${display} was deleted while publishing: run the publish again`, { cause: error });
+        }
+        throw new errors/* PublishError */.S("source-unreadable", `Cannot read ${display}: ${(0,errors/* messageOf */.b)(error)}; check its permissions`, { cause: error });
+    }
+}
+async function lstatOrUndefined(path) {
+    try {
+        return await (0,promises_.lstat)(path);
+    }
+    catch (error) {
+        const code = error.code;
+        if (code === "ENOENT" || code === "ENOTDIR")
+            return undefined;
+        throw error;
+    }
+}
+/**
+ * Replaces each symlink by the file it resolves to, keeping the link's path.
+ * Links that do not resolve to a file inside the skills folder become problems.
+ */
+function resolveEntries(listing, skillsPath) {
+    const byPath = new Map(listing.entries.map((entry) => [entry.path, entry]));
+    const lookup = {
+        entry: (path) => byPath.get(path),
+        linkTarget: (entry) => (entry.kind === "symlink" ? entry.target : undefined),
+        isFolder: (path) => listing.paths.some((other) => other.startsWith(`${path}/`)),
+    };
+    const resolved = [];
+    for (const entry of listing.entries) {
+        // Git output is decoded as UTF-8, so a name in another encoding shows
+        // U+FFFD and would not name the file it came from.
+        if (entry.path.includes(REPLACEMENT_CHARACTER)) {
+            listing.problems.push(invalidNameProblem(skillsPath, entry.path));
+            continue;
+        }
+        if (entry.kind === "file") {
+            resolved.push(entry);
+            continue;
+        }
+        const result = resolveLink(entry.path, entry.target ?? "", lookup);
+        if (result.ok) {
+            resolved.push({ ...result.entry, path: entry.path });
+        }
+        else {
+            listing.problems.push({
+                severity: "error",
+                file: displayPath(skillsPath, entry.path),
+                line: 0,
+                message: `This symlink is not published because ${result.reason}: replace it with the file, or point it at a file inside the skills folder`,
+            });
+        }
+    }
+    return resolved.sort((a, b) => (0,core_manifest/* comparePaths */.cD)(a.path, b.path));
+}
+
+// EXTERNAL MODULE: ./publisher/input-checks.ts
+var input_checks = __nccwpck_require__(3459);
+;// CONCATENATED MODULE: ./publisher/validate.ts
+/**
+ * Validates the skills folder before anything is written: the tree's shape
+ * (core `validateTree`), symlinks and submodules (`source-tree.ts`) and every
+ * SKILL.md (core `validateSkillFile`). Used by `publish` and by
+ * `r2-skills validate`.
+ */
+
+
+
+
+
+/** Returns `true` when any problem is an error. */
+function hasErrors(problems) {
+    return problems.some((problem) => problem.severity === "error");
+}
+/**
+ * Normalizes a skills path to `/`-separated form without leading or trailing
+ * `/` (`""` for the repository root) and checks it is safe.
+ */
+function normalizeSkillsPath(skillsPath) {
+    const result = (0,input_checks/* parseSkillsPath */.L7)(skillsPath.trim().replace(/^\/+/, ""));
+    if ("reason" in result) {
+        throw new errors/* PublishError */.S("invalid-settings", `Invalid skills path ${JSON.stringify(skillsPath)}: ${result.reason}`);
+    }
+    return result.value;
+}
+/** Validates the skills under `skillsPath` and returns the files that would be published. */
+async function validateSkills(input) {
+    const skillsPath = normalizeSkillsPath(input.skillsPath);
+    await (0,git/* assertWorkTree */.o4)(input.repositoryRoot);
+    if (input.mode === "commit" && (await (0,git/* headSha */.xF)(input.repositoryRoot)) === null) {
+        throw new errors/* PublishError */.S("git", `The repository at ${input.repositoryRoot} has no commits: commit the skills first, or publish the working tree (working-tree mode)`);
+    }
+    const tree = input.mode === "commit"
+        ? await collectCommitTree(input.repositoryRoot, skillsPath)
+        : await collectWorkingTree(input.repositoryRoot, skillsPath);
+    const shape = (0,validation/* validateTree */.Pc)({ root: skillsPath, paths: tree.paths });
+    const problems = [...tree.problems, ...shape.problems];
+    const display = (path) => (skillsPath === "" ? path : `${skillsPath}/${path}`);
+    if (shape.skills.length === 0) {
+        problems.push({
+            severity: "error",
+            file: skillsPath === "" ? "." : skillsPath,
+            line: 0,
+            message: `No skills found: expected folders with a ${validation/* SKILL_FILE */.LF} under ${JSON.stringify(skillsPath || ".")}; check the skills path`,
+        });
+    }
+    const byPath = new Map(tree.entries.map((entry) => [entry.path, entry]));
+    const skills = [];
+    for (const folder of shape.skills) {
+        const path = `${folder}/${validation/* SKILL_FILE */.LF}`;
+        const entry = byPath.get(path);
+        // A SKILL.md that is a broken symlink already has its problem.
+        if (entry === undefined)
+            continue;
+        if (entry.size > validation/* MAX_SKILL_FILE_BYTES */.eR) {
+            // Too large to publish, so not worth reading into memory.
+            const result = (0,validation/* validateSkillFile */.qh)({
+                folder,
+                file: display(path),
+                text: "",
+                size: entry.size,
+                level: input.level,
+            });
+            problems.push(...result.problems);
+            continue;
+        }
+        const bytes = await entry.read();
+        let text;
+        try {
+            text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+        }
+        catch (error) {
+            if (error instanceof errors/* PublishError */.S)
+                throw error;
+            problems.push({
+                severity: "error",
+                file: display(path),
+                line: 0,
+                message: `${validation/* SKILL_FILE */.LF} is not valid UTF-8: save it as UTF-8`,
+            });
+            continue;
+        }
+        const result = (0,validation/* validateSkillFile */.qh)({
+            folder,
+            file: display(path),
+            text,
+            size: bytes.byteLength,
+            level: input.level,
+        });
+        problems.push(...result.problems);
+        if (result.name !== undefined && result.description !== undefined) {
+            skills.push({ name: result.name, description: result.description });
+        }
+    }
+    const skillFolders = new Set(shape.skills);
+    const entries = tree.entries.filter((entry) => skillFolders.has(entry.path.split("/")[0] ?? ""));
+    return { problems: (0,validation/* sortProblems */.dS)(problems), skills, entries };
+}
+
+;// CONCATENATED MODULE: ./publisher/version.ts
+/**
+ * The version id and commit details of what is being published. In commit
+ * mode the version is HEAD's sha. In working-tree mode it is HEAD's sha when
+ * the files under the skills folder equal HEAD's, else `local-` and 24 hex
+ * digits of a digest over the sorted (path, mode, sha256) list.
+ */
+
+
+
+
+
+
+/** Returns the SHA-256 over the sorted (path, mode, sha256) list of `files`. */
+function contentDigest(files) {
+    const rows = [...files]
+        .sort((a, b) => (0,core_manifest/* comparePaths */.cD)(a.path, b.path))
+        .map((file) => [file.path, file.mode, file.sha256]);
+    return (0,external_node_crypto_.createHash)("sha256").update(JSON.stringify(rows)).digest("hex");
+}
+function sameFiles(a, b) {
+    return contentDigest(a) === contentDigest(b);
+}
+/**
+ * Resolves the version of the files collected from `root` in `mode`. Only
+ * working-tree mode needs their digests, so only it calls `hashFiles`.
+ */
+async function resolveVersion(root, skillsPath, mode, hashFiles, now = new Date()) {
+    const sha = await (0,git/* headSha */.xF)(root);
+    if (sha !== null) {
+        const head = await (0,git/* readCommit */.kN)(root, sha);
+        const clean = { version: sha, commit: { ...head, dirty: false } };
+        if (mode === "commit")
+            return clean;
+        const files = await hashFiles();
+        const headTree = await collectCommitTree(root, normalizeSkillsPath(skillsPath));
+        // Compare only files inside skill folders, as `validateSkills` returns them.
+        const headFiles = await hashEntries(headTree.entries.filter((entry) => entry.path.includes("/")));
+        if (sameFiles(headFiles, files))
+            return clean;
+        return {
+            version: (0,ids/* localVersionId */.NM)(contentDigest(files)),
+            // An uncommitted tree has no commit time of its own; the publish time
+            // orders it after the commit it is based on.
+            commit: { ...head, timestamp: now.toISOString(), dirty: true },
+        };
+    }
+    const files = await hashFiles();
+    return {
+        version: (0,ids/* localVersionId */.NM)(contentDigest(files)),
+        commit: {
+            sha: null,
+            message: "",
+            author: { name: "", email: "" },
+            timestamp: now.toISOString(),
+            dirty: true,
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./publisher/checked-source.ts
+/**
+ * The validate phase of a publish: validate the skills, log every problem
+ * and resolve the version the files would be published as.
+ */
+
+
+
+
+/** Validates the source, logs every problem and resolves the version. */
+async function readSource(settings, logger) {
+    const source = settings.source;
+    const result = await validateSkills({
+        repositoryRoot: source.repositoryRoot,
+        skillsPath: source.skillsPath,
+        mode: source.mode,
+        level: settings.validation,
+    });
+    for (const problem of result.problems) {
+        const line = (0,validation/* formatProblem */.Vw)(problem);
+        if (problem.severity === "error")
+            logger.error(line);
+        else
+            logger.warn(line);
+    }
+    let files;
+    const version = await resolveVersion(source.repositoryRoot, normalizeSkillsPath(source.skillsPath), source.mode, async () => {
+        files = await hashEntries(result.entries);
+        return files;
+    });
+    logger.info(`Found ${result.skills.length} skills and ${result.entries.length} files for version ${version.version}`);
+    return { ...result, ...version, files };
+}
+
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/schemas.js + 11 modules
 var schemas = __nccwpck_require__(2857);
 // EXTERNAL MODULE: ./node_modules/zod/v4/classic/iso.js
@@ -64451,8 +65064,6 @@ async function findNewerHead(store, key, head) {
     return storedTime > ownTime ? stored : undefined;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 // EXTERNAL MODULE: ./core/encoding.ts
 var encoding = __nccwpck_require__(8859);
 ;// CONCATENATED MODULE: ./core/notification.ts
@@ -64529,8 +65140,19 @@ function backoffDelay(policy, attempt) {
     const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
     return Math.floor(Math.random() * ceiling);
 }
-function delay(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms` milliseconds, or less when `signal` aborts first. */
+function delay(ms, signal) {
+    if (signal?.aborted)
+        return Promise.resolve();
+    return new Promise((resolve) => {
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener("abort", done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener("abort", done, { once: true });
+    });
 }
 /** Runs `work` until it succeeds, fails with a non-retryable error, or runs out of attempts. */
 async function withRetry(policy, hooks, work) {
@@ -64541,9 +65163,13 @@ async function withRetry(policy, hooks, work) {
         catch (error) {
             if (attempt >= policy.attempts || !hooks.isRetryable(error))
                 throw error;
+            if (hooks.signal?.aborted)
+                throw error;
             const waitMs = backoffDelay(policy, attempt);
             hooks.onRetry?.(error, attempt, waitMs);
-            await delay(waitMs);
+            await delay(waitMs, hooks.signal);
+            if (hooks.signal?.aborted)
+                throw error;
         }
     }
 }
@@ -64552,38 +65178,10 @@ async function withRetry(policy, hooks, work) {
 var dist_cjs = __nccwpck_require__(3711);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/lib-storage/dist-cjs/index.js
 var lib_storage_dist_cjs = __nccwpck_require__(2358);
-;// CONCATENATED MODULE: ./publisher/limiter.ts
-/** Runs async work with at most `concurrency` tasks in flight. */
-function createLimiter(concurrency) {
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-        throw new RangeError(`Invalid concurrency ${concurrency}: expected an integer of 1 or more`);
-    }
-    let active = 0;
-    const waiting = [];
-    const release = () => {
-        active -= 1;
-        const next = waiting.shift();
-        if (next !== undefined) {
-            active += 1;
-            next();
-        }
-    };
-    return async (task) => {
-        if (active < concurrency) {
-            active += 1;
-        }
-        else {
-            await new Promise((resolve) => waiting.push(resolve));
-        }
-        try {
-            return await task();
-        }
-        finally {
-            release();
-        }
-    };
-}
-
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(4708);
 ;// CONCATENATED MODULE: ./publisher/s3-client.ts
 /**
  * The S3 client for R2 and other S3-compatible stores, and how its errors
@@ -64591,9 +65189,13 @@ function createLimiter(concurrency) {
  * SDK's own retry is off (`maxAttempts: 1`).
  */
 
+
+
+
 /** Time allowed for establishing a connection, in milliseconds. */
 const CONNECTION_TIMEOUT_MS = 10_000;
 function createS3Client(settings, timeoutMs) {
+    const sockets = settings.concurrency || input_checks/* DEFAULT_CONCURRENCY */.WH;
     return new dist_cjs.S3Client({
         region: settings.region,
         endpoint: settings.endpoint,
@@ -64611,7 +65213,14 @@ function createS3Client(settings, timeoutMs) {
         // part of a multipart upload, which gets no abort signal. requestTimeout
         // would only log a warning: @smithy/node-http-handler 4.x throws on it
         // only with throwOnRequestTimeout, and then for the whole request.
-        requestHandler: { socketTimeout: timeoutMs, connectionTimeout: CONNECTION_TIMEOUT_MS },
+        requestHandler: {
+            socketTimeout: timeoutMs,
+            connectionTimeout: CONNECTION_TIMEOUT_MS,
+            // The SDK's default agents keep at most 50 sockets, which would queue
+            // requests of a higher concurrency inside the agent.
+            httpAgent: new external_node_http_.Agent({ keepAlive: true, maxSockets: sockets }),
+            httpsAgent: new external_node_https_.Agent({ keepAlive: true, maxSockets: sockets }),
+        },
     });
 }
 /**
@@ -64727,13 +65336,26 @@ function remedyFor(error) {
 
 
 
+
 /** Files above this size go up as multipart uploads, in parts of this size. */
 const MULTIPART_THRESHOLD_BYTES = 8 * 1024 * 1024;
 /** Time allowed for one request, in milliseconds. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-const DEFAULT_CONCURRENCY = 16;
 /** Parts of one multipart upload in flight at once. */
 const MULTIPART_QUEUE_SIZE = 4;
+/** Header of the SigV4 payload hash; the SDK's signer uses it when present. */
+const PAYLOAD_SHA256_HEADER = "x-amz-content-sha256";
+/** Sets the payload hash header of a command's request before it is signed. */
+function sendPayloadSha256(command, sha256) {
+    command.middlewareStack.add((next) => async (args) => {
+        const request = args.request;
+        if (typeof request === "object" && request !== null && "headers" in request) {
+            const headers = request.headers;
+            headers[PAYLOAD_SHA256_HEADER] = sha256;
+        }
+        return next(args);
+    }, { step: "build", name: "knownPayloadSha256" });
+}
 class store_S3Store {
     bucket;
     #client;
@@ -64742,13 +65364,15 @@ class store_S3Store {
     #timeoutMs;
     #multipartThreshold;
     #limit;
+    /** Aborted by `destroy`, so requests still queued, retrying or in flight end at once. */
+    #closed = new AbortController();
     constructor(settings, options) {
         this.bucket = settings.bucket;
         this.#logger = options.logger;
         this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
         this.#timeoutMs = options.timeoutMs ?? settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
         this.#multipartThreshold = options.multipartThresholdBytes ?? MULTIPART_THRESHOLD_BYTES;
-        this.#limit = createLimiter(settings.concurrency || DEFAULT_CONCURRENCY);
+        this.#limit = createLimiter(settings.concurrency || input_checks/* DEFAULT_CONCURRENCY */.WH);
         this.#client = createS3Client(settings, this.#timeoutMs);
     }
     /** Returns the object's bytes, or `undefined` when the key does not exist. */
@@ -64815,7 +65439,10 @@ class store_S3Store {
             return;
         }
         await this.#request("PUT", key, async (abortSignal) => {
-            await this.#client.send(new dist_cjs.PutObjectCommand(params), { abortSignal });
+            const command = new dist_cjs.PutObjectCommand(params);
+            if (options.sha256 !== undefined)
+                sendPayloadSha256(command, options.sha256);
+            await this.#client.send(command, { abortSignal });
         });
     }
     /**
@@ -64858,21 +65485,26 @@ class store_S3Store {
         } while (token !== undefined);
         return keys;
     }
-    /** Closes the client's sockets. */
+    /** Ends every request still queued, waiting to retry or in flight, and closes the sockets. */
     destroy() {
+        this.#closed.abort();
         this.#client.destroy();
     }
     /** Runs one request under the concurrency limit with retries and a timeout. */
     #request(operation, key, send) {
+        const closed = this.#closed.signal;
         return this.#limit(async () => {
             try {
+                if (closed.aborted)
+                    throw new Error("the store was closed before the request was sent");
                 return await withRetry(this.#retry, {
                     isRetryable: isRetryable,
+                    signal: closed,
                     onRetry: (error, attempt, waitMs) => this.#logger.warn(`${operation} ${key} failed, retrying in ${waitMs} ms`, {
                         attempt,
                         error: describeError(error),
                     }),
-                }, () => send(AbortSignal.timeout(this.#timeoutMs)));
+                }, () => send(AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), closed])));
             }
             catch (error) {
                 throw new errors/* PublishError */.S("store", `${operation} ${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)} failed: ${describeError(error)}; ${remedyFor(error)}`, { cause: error });
@@ -65106,6 +65738,103 @@ function rejectionFix(response) {
     return "";
 }
 
+;// CONCATENATED MODULE: ./core/logger.ts
+/** A logger that drops everything, for callers that want no output. */
+const silentLogger = {
+    debug() { },
+    info() { },
+    warn() { },
+    error() { },
+    group: (_name, work) => work(),
+};
+/**
+ * Returns a logger that keeps lines instead of writing them, for work that
+ * runs ahead of the phase whose log group should show its lines.
+ */
+function createBufferedLogger() {
+    let lines = [];
+    const keep = (level) => (message, fields) => {
+        lines.push(fields === undefined ? { level, message } : { level, message, fields });
+    };
+    return {
+        debug: keep("debug"),
+        info: keep("info"),
+        warn: keep("warn"),
+        error: keep("error"),
+        group: (_name, work) => work(),
+        replay(target) {
+            const kept = lines;
+            lines = [];
+            for (const line of kept) {
+                if (line.fields === undefined)
+                    target[line.level](line.message);
+                else
+                    target[line.level](line.message, line.fields);
+            }
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./core/content-type.ts
+/** Content types by file extension, for object metadata and the manifest. */
+const TEXT = "; charset=utf-8";
+const BY_EXTENSION = {
+    md: `text/markdown${TEXT}`,
+    markdown: `text/markdown${TEXT}`,
+    txt: `text/plain${TEXT}`,
+    text: `text/plain${TEXT}`,
+    csv: `text/csv${TEXT}`,
+    tsv: `text/tab-separated-values${TEXT}`,
+    html: `text/html${TEXT}`,
+    htm: `text/html${TEXT}`,
+    css: `text/css${TEXT}`,
+    xml: `application/xml${TEXT}`,
+    json: `application/json${TEXT}`,
+    jsonl: `application/x-ndjson${TEXT}`,
+    yaml: `application/yaml${TEXT}`,
+    yml: `application/yaml${TEXT}`,
+    toml: `application/toml${TEXT}`,
+    js: `text/javascript${TEXT}`,
+    mjs: `text/javascript${TEXT}`,
+    cjs: `text/javascript${TEXT}`,
+    ts: `text/x-typescript${TEXT}`,
+    py: `text/x-python${TEXT}`,
+    sh: `text/x-shellscript${TEXT}`,
+    bash: `text/x-shellscript${TEXT}`,
+    rb: `text/x-ruby${TEXT}`,
+    go: `text/x-go${TEXT}`,
+    rs: `text/x-rust${TEXT}`,
+    sql: `application/sql${TEXT}`,
+    svg: "image/svg+xml",
+    png: "image/png",
+    jpg: "image/jpeg",
+    jpeg: "image/jpeg",
+    gif: "image/gif",
+    webp: "image/webp",
+    ico: "image/vnd.microsoft.icon",
+    pdf: "application/pdf",
+    zip: "application/zip",
+    gz: "application/gzip",
+    tar: "application/x-tar",
+    wasm: "application/wasm",
+    woff: "font/woff",
+    woff2: "font/woff2",
+    ttf: "font/ttf",
+    otf: "font/otf",
+    docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    pptx: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+};
+const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+/** Returns the content type for a path by its extension, case-insensitively. */
+function contentTypeOf(path) {
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    const dot = name.lastIndexOf(".");
+    if (dot <= 0)
+        return DEFAULT_CONTENT_TYPE;
+    return BY_EXTENSION[name.slice(dot + 1).toLowerCase()] ?? DEFAULT_CONTENT_TYPE;
+}
+
 ;// CONCATENATED MODULE: ./core/plan.ts
 /**
  * The upload plan: which files of a new version travel from the runner,
@@ -65114,26 +65843,73 @@ function rejectionFix(response) {
  * pushes, force pushes, shallow clones and re-runs all plan correctly.
  */
 
+
+function contentKey(sha256, mode, contentType) {
+    return `${sha256}:${mode}:${contentType}`;
+}
+/** Indexes the base manifest by path and by content. */
+function indexBase(base) {
+    const byPath = new Map((base?.files ?? []).map((file) => [file.path, file]));
+    const byContent = new Map();
+    for (const file of base?.files ?? []) {
+        byContent.set(contentKey(file.sha256, file.mode, file.contentType), file.path);
+    }
+    return {
+        version: base?.version ?? null,
+        isUnchanged(file) {
+            const previous = byPath.get(file.path);
+            return (previous !== undefined && previous.sha256 === file.sha256 && previous.mode === file.mode);
+        },
+        findContent(file) {
+            return byContent.get(contentKey(file.sha256, file.mode, contentTypeOf(file.path)));
+        },
+    };
+}
+/**
+ * Decides one file: copy it from the same path of the base when unchanged,
+ * from another path of the base when that has the same content, else upload.
+ */
+function decideFile(file, base) {
+    if (base.version === null)
+        return { kind: "upload" };
+    if (base.isUnchanged(file))
+        return { kind: "copy", from: file.path };
+    const from = base.findContent(file);
+    return from === undefined ? { kind: "upload" } : { kind: "copy", from };
+}
+/**
+ * Returns the planned uploads that `decideFile` copies from another path of
+ * the base (renamed or duplicated files): the source path by new path.
+ */
+function findRenamed(plan, base) {
+    const renamed = new Map();
+    for (const file of plan.upload) {
+        const action = decideFile(file, base);
+        if (action.kind === "copy")
+            renamed.set(file.path, action.from);
+    }
+    return renamed;
+}
 function skillOf(path) {
     const slash = path.indexOf("/");
     return slash === -1 ? path : path.slice(0, slash);
 }
 /** Plans a new version of `files` against the base manifest, if any. */
 function planVersion(files, base) {
-    const baseFiles = new Map((base?.files ?? []).map((file) => [file.path, file]));
+    const index = indexBase(base);
     const upload = [];
     const copy = [];
     for (const file of files) {
-        const previous = baseFiles.get(file.path);
-        if (previous !== undefined && previous.sha256 === file.sha256 && previous.mode === file.mode) {
+        if (index.isUnchanged(file))
             copy.push(file);
-        }
-        else {
+        else
             upload.push(file);
-        }
     }
     const current = new Set(files.map((file) => file.path));
-    const remove = [...baseFiles.keys()].filter((path) => !current.has(path)).sort();
+    const remove = (base?.files ?? [])
+        .map((file) => file.path)
+        .filter((path) => !current.has(path))
+        .sort();
     const skills = new Map();
     const entry = (name) => {
         let change = skills.get(name);
@@ -65194,8 +65970,10 @@ function planVersion(files, base) {
 
 /** Reads the channel's head, its manifest and the manifest of `version`. */
 async function readBucketState(store, root, channel, version, logger) {
-    const existing = await readExisting(store, (0,keys/* manifestKey */.Rn)(root, version));
-    const head = await readHead(store, (0,keys/* headKey */.Qo)(root, channel), logger);
+    const [existing, head] = await Promise.all([
+        readExisting(store, (0,keys/* manifestKey */.Rn)(root, version)),
+        readHead(store, (0,keys/* headKey */.Qo)(root, channel), logger),
+    ]);
     if (head === undefined)
         return { head, base: null, existing };
     if (head.version === version && existing !== undefined) {
@@ -65238,6 +66016,99 @@ async function readExisting(store, key) {
     catch (error) {
         throw new errors/* PublishError */.S("version-conflict", `${(0,errors/* messageOf */.b)(error)}. Manifests are never rewritten, so this version cannot be published again; delete ${key} only if no Worker serves this version, then re-run`, { cause: error });
     }
+}
+
+;// CONCATENATED MODULE: ./publisher/planning.ts
+/**
+ * The plan phase: read what the bucket has for the channel and the version
+ * (read-only, so dry runs use it too), plan the new version against the
+ * head's manifest by content, and report the plan.
+ */
+
+
+
+
+/**
+ * Reads the bucket state for HEAD's commit while validation runs: in commit
+ * mode that commit is the version, and the reads do not depend on the
+ * result of validation. Never rejects; resolves to `undefined` when HEAD
+ * cannot be read, which validation then reports. The lines the reads log
+ * wait for `readState`, so they show in the plan phase.
+ */
+async function prefetchState(store, root, channel, repositoryRoot) {
+    const version = await (0,git/* headSha */.xF)(repositoryRoot).catch(() => null);
+    if (version === null)
+        return undefined;
+    const lines = createBufferedLogger();
+    try {
+        return { version, lines, state: await readBucketState(store, root, channel, version, lines) };
+    }
+    catch (error) {
+        return { version, lines, error };
+    }
+}
+/**
+ * Reads the channel's head, its manifest and any manifest of `version`;
+ * without a store, none. Uses the prefetched state when it is for `version`.
+ */
+async function readState(store, root, channel, version, logger, prefetched) {
+    if (store === undefined) {
+        logger.warn("No bucket configured: planning against no base");
+        return { head: undefined, base: null, existing: undefined };
+    }
+    const early = await prefetched;
+    // Another version means HEAD moved during validation; read again for the validated one.
+    if (early === undefined || early.version !== version) {
+        return readBucketState(store, root, channel, version, logger);
+    }
+    early.lines.replay(logger);
+    if ("error" in early)
+        throw early.error;
+    return early.state;
+}
+/** Plans `files` against the base manifest and logs the plan. */
+function planFiles(files, base, logger) {
+    const plan = planVersion(files, base);
+    const renamed = findRenamed(plan, indexBase(base));
+    logPlan(plan, renamed, logger);
+    return { plan, renamed };
+}
+/** Returns the planned counts; a run replaces uploaded and copied with what it did. */
+function plannedCounts(plan, renamed) {
+    const uploads = plan.upload.filter((file) => !renamed.has(file.path));
+    return {
+        base: plan.base,
+        uploaded: uploads.length,
+        copied: plan.copy.length + renamed.size,
+        removed: plan.remove.length,
+        bytesUploaded: uploads.reduce((sum, file) => sum + file.size, 0),
+        skillChanges: plan.skills,
+        changedSkills: plan.skills
+            .filter((skill) => skill.status !== "unchanged")
+            .map((skill) => skill.name),
+    };
+}
+function logPlan(plan, renamed, logger) {
+    const counts = plannedCounts(plan, renamed);
+    logger.info(`Plan against ${plan.base ?? "no base"}: upload ${counts.uploaded}, copy ${counts.copied}, remove ${counts.removed}`);
+    for (const skill of plan.skills) {
+        logger.info(`${skill.name}: ${skill.status}`, {
+            files: skill.files,
+            bytes: skill.bytes,
+            uploadBytes: skill.uploadBytes,
+        });
+    }
+    for (const file of plan.upload) {
+        const source = renamed.get(file.path);
+        if (source === undefined)
+            logger.debug(`upload ${file.path}`, { bytes: file.size });
+        else
+            logger.debug(`copy ${file.path} from ${source}`);
+    }
+    for (const file of plan.copy)
+        logger.debug(`copy ${file.path}`);
+    for (const path of plan.remove)
+        logger.debug(`remove ${path}`);
 }
 
 ;// CONCATENATED MODULE: ./core/metadata.ts
@@ -65298,11 +66169,18 @@ function metadataBytes(metadata) {
 
 ;// CONCATENATED MODULE: ./publisher/upload.ts
 /**
- * Writes a version's objects as planned: new and changed files uploaded from
- * the runner, unchanged files copied server side from the base version (and
- * uploaded after all when the base object is gone). Every object is
- * attempted before any failure is reported, so a re-run has less to do.
+ * Writes a version's objects: new and changed files uploaded from the
+ * runner, unchanged, renamed and duplicated files copied server side from
+ * the base version (and uploaded after all when the base object is gone).
+ *
+ * A file whose digest is not known yet is read, hashed and decided in one
+ * step, so a publish reads each file once and its uploads start as soon as
+ * validation has passed, while other files are still being read. Every
+ * object is attempted before any failure is reported, so a re-run has less
+ * to do.
  */
+
+
 
 
 
@@ -65311,41 +66189,23 @@ function metadataBytes(metadata) {
 /** Failures logged one by one after the first, which the thrown error carries. */
 const MAX_LOGGED_FAILURES = 10;
 /**
- * Finds planned uploads whose bytes, mode and content type the base already
- * has under another path (a renamed or duplicated file), so they are copied
- * instead. The content type must match because a copy keeps the source's.
- * Returns the source path by new path.
+ * Bytes of file contents held in memory at once. A file larger than this is
+ * read when nothing else is held.
  */
-function findRenamed(plan, base) {
-    const renamed = new Map();
-    if (base === null)
-        return renamed;
-    const contentKey = (sha256, mode, contentType) => `${sha256}:${mode}:${contentType}`;
-    const byContent = new Map();
-    for (const file of base.files) {
-        byContent.set(contentKey(file.sha256, file.mode, file.contentType), file.path);
-    }
-    for (const file of plan.upload) {
-        const source = byContent.get(contentKey(file.sha256, file.mode, contentTypeOf(file.path)));
-        if (source !== undefined)
-            renamed.set(file.path, source);
-    }
-    return renamed;
-}
-/** Writes every planned object; throws `PublishError` if any failed. */
-async function writeObjects(input, logger) {
-    const { store, root, version, commit, plan } = input;
-    // The store limits requests; this limit also bounds the bytes read into memory.
+const MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024;
+/** Writes every item; throws `PublishError` if any failed. */
+async function writeVersion(input, logger) {
+    const { store, root, version, commit, base } = input;
+    // The store limits requests; these limits also bound the bytes read into memory.
     const limit = createLimiter(input.concurrency);
+    const budget = createByteBudget(input.maxBytesInFlight ?? MAX_BYTES_IN_FLIGHT);
     const counts = { uploaded: 0, copied: 0, bytesUploaded: 0 };
+    const files = new Array(input.items.length);
     const mtime = Math.floor(Date.parse(commit.timestamp) / 1000);
-    const upload = async (path) => {
-        const file = input.files.get(path);
-        if (file === undefined)
-            throw new Error(`No source file for planned path ${path}`);
-        const bytes = await file.read();
-        await store.put((0,keys/* objectKey */.T5)(root, version, path), bytes, {
-            contentType: contentTypeOf(path),
+    const upload = async (file, bytes) => {
+        await store.put((0,keys/* objectKey */.T5)(root, version, file.path), bytes, {
+            contentType: contentTypeOf(file.path),
+            sha256: file.sha256,
             metadata: objectMetadata({
                 sha256: file.sha256,
                 mode: file.mode,
@@ -65357,186 +66217,68 @@ async function writeObjects(input, logger) {
         });
         counts.uploaded += 1;
         counts.bytesUploaded += bytes.byteLength;
-        logger.debug(`Uploaded ${path}`, { bytes: bytes.byteLength });
+        logger.debug(`Uploaded ${file.path}`, { bytes: bytes.byteLength });
     };
     // Copies keep the base object's metadata (MetadataDirective COPY), whose
     // commit and mtime name the version that first uploaded the bytes.
-    const copy = async (path, base, sourcePath) => {
-        const sourceKey = (0,keys/* objectKey */.T5)(root, base, sourcePath);
-        const result = await store.copy(sourceKey, (0,keys/* objectKey */.T5)(root, version, path));
-        if (result === "copied") {
-            counts.copied += 1;
-            logger.debug(`Copied ${path} from ${sourceKey}`);
-            return;
+    const write = async (item, index) => {
+        let bytes;
+        let file;
+        if (item.sha256 === undefined) {
+            bytes = await item.read();
+            file = { path: item.path, mode: item.mode, size: bytes.byteLength, sha256: sha256Of(bytes) };
         }
-        logger.warn(`${sourceKey} is missing from the base version; uploading ${path} instead`);
-        await upload(path);
+        else {
+            file = { path: item.path, mode: item.mode, size: item.size, sha256: item.sha256 };
+        }
+        files[index] = file;
+        const action = decideFile(file, base);
+        if (action.kind === "copy" && base.version !== null) {
+            const sourceKey = (0,keys/* objectKey */.T5)(root, base.version, action.from);
+            const result = await store.copy(sourceKey, (0,keys/* objectKey */.T5)(root, version, file.path));
+            if (result === "copied") {
+                counts.copied += 1;
+                logger.debug(`Copied ${file.path} from ${sourceKey}`);
+                return;
+            }
+            logger.warn(`${sourceKey} is missing from the base version; uploading ${file.path} instead`);
+        }
+        await upload(file, bytes ?? (await item.read()));
     };
-    const base = plan.base;
-    const tasks = [];
-    for (const file of plan.upload) {
-        const sourcePath = input.renamed.get(file.path);
-        tasks.push({
-            path: file.path,
-            run: base !== null && sourcePath !== undefined
-                ? () => copy(file.path, base, sourcePath)
-                : () => upload(file.path),
-        });
-    }
-    for (const file of plan.copy) {
-        tasks.push({
-            path: file.path,
-            run: base !== null ? () => copy(file.path, base, file.path) : () => upload(file.path),
-        });
-    }
-    const results = await Promise.allSettled(tasks.map((task) => limit(task.run)));
+    const results = await Promise.allSettled(input.items.map((item, index) => limit(() => budget(item.size, () => write(item, index)))));
+    throwFailures(results, input.items, version, logger);
+    return { files, counts };
+}
+/** Throws one `PublishError` for every rejected write, logging the first few. */
+function throwFailures(results, items, version, logger) {
     const failures = [];
     results.forEach((result, index) => {
         if (result.status === "rejected") {
-            failures.push(`${tasks[index]?.path ?? "?"}: ${(0,errors/* messageOf */.b)(result.reason)}`);
+            failures.push(`${items[index]?.path ?? "?"}: ${(0,errors/* messageOf */.b)(result.reason)}`);
         }
     });
-    if (failures.length > 0) {
-        const firstError = results.find((result) => result.status === "rejected");
-        const cause = firstError?.status === "rejected" ? firstError.reason : undefined;
-        const code = cause instanceof errors/* PublishError */.S ? cause.code : "store";
-        const logged = failures.slice(1, 1 + MAX_LOGGED_FAILURES);
-        for (const failure of logged)
-            logger.error(failure);
-        if (failures.length > logged.length + 1) {
-            logger.error(`${failures.length - logged.length - 1} more objects failed`);
-        }
-        throw new errors/* PublishError */.S(code, `${failures.length} of ${tasks.length} objects of version ${version} failed, so its manifest was not written and the version is not published. First failure: ${failures[0] ?? ""}. Re-run the publish to complete it`, { cause });
+    if (failures.length === 0)
+        return;
+    const firstError = results.find((result) => result.status === "rejected");
+    const cause = firstError?.status === "rejected" ? firstError.reason : undefined;
+    const code = cause instanceof errors/* PublishError */.S ? cause.code : "store";
+    const logged = failures.slice(1, 1 + MAX_LOGGED_FAILURES);
+    for (const failure of logged)
+        logger.error(failure);
+    if (failures.length > logged.length + 1) {
+        logger.error(`${failures.length - logged.length - 1} more objects failed`);
     }
-    return counts;
+    throw new errors/* PublishError */.S(code, `${failures.length} of ${items.length} objects of version ${version} failed, so its manifest was not written and the version is not published. First failure: ${failures[0] ?? ""}. Re-run the publish to complete it`, { cause });
 }
 
-;// CONCATENATED MODULE: ./publisher/planning.ts
+;// CONCATENATED MODULE: ./publisher/write-phase.ts
 /**
- * The plan phase: read what the bucket has for the channel and the version
- * (read-only, so dry runs use it too), plan the new version against the
- * head's manifest by content, and report the plan.
- */
-
-
-
-/** Plans `files` against the channel's head; without a store, against no base. */
-async function planPublish(store, root, channel, version, files, logger) {
-    let state;
-    if (store === undefined) {
-        logger.warn("No bucket configured: planning against no base");
-        state = { head: undefined, base: null, existing: undefined };
-    }
-    else {
-        state = await readBucketState(store, root, channel, version, logger);
-    }
-    const plan = planVersion(files, state.base);
-    const renamed = findRenamed(plan, state.base);
-    logPlan(plan, renamed, logger);
-    return { state, plan, renamed };
-}
-/** Returns the planned counts; a run replaces uploaded and copied with what it did. */
-function plannedCounts(plan, renamed) {
-    const uploads = plan.upload.filter((file) => !renamed.has(file.path));
-    return {
-        base: plan.base,
-        uploaded: uploads.length,
-        copied: plan.copy.length + renamed.size,
-        removed: plan.remove.length,
-        bytesUploaded: uploads.reduce((sum, file) => sum + file.size, 0),
-        skillChanges: plan.skills,
-        changedSkills: plan.skills
-            .filter((skill) => skill.status !== "unchanged")
-            .map((skill) => skill.name),
-    };
-}
-function logPlan(plan, renamed, logger) {
-    const counts = plannedCounts(plan, renamed);
-    logger.info(`Plan against ${plan.base ?? "no base"}: upload ${counts.uploaded}, copy ${counts.copied}, remove ${counts.removed}`);
-    for (const skill of plan.skills) {
-        logger.info(`${skill.name}: ${skill.status}`, {
-            files: skill.files,
-            bytes: skill.bytes,
-            uploadBytes: skill.uploadBytes,
-        });
-    }
-    for (const file of plan.upload) {
-        const source = renamed.get(file.path);
-        if (source === undefined)
-            logger.debug(`upload ${file.path}`, { bytes: file.size });
-        else
-            logger.debug(`copy ${file.path} from ${source}`);
-    }
-    for (const file of plan.copy)
-        logger.debug(`copy ${file.path}`);
-    for (const path of plan.remove)
-        logger.debug(`remove ${path}`);
-}
-
-// EXTERNAL MODULE: ./publisher/git.ts
-var git = __nccwpck_require__(4705);
-// EXTERNAL MODULE: ./publisher/input-checks.ts
-var input_checks = __nccwpck_require__(3459);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
-;// CONCATENATED MODULE: ./publisher/symlinks.ts
-/**
- * Symlink policy: a symlink whose target resolves to a file inside the skills
- * folder is published as a regular file with the target's bytes and mode, so
- * the snapshot works on any file system. A symlink that points outside the
- * skills folder (or is absolute), that points to a folder, that is dangling,
- * or that is part of a loop is a validation error: publishing it would leak
- * or lose content.
- */
-
-/** Hops followed before a chain of symlinks counts as a loop (Linux's limit). */
-const MAX_HOPS = 40;
-/** Resolves the symlink at `path` (relative to the skills folder) to a regular file. */
-function resolveLink(path, target, lookup) {
-    let from = path;
-    let text = target;
-    for (let hop = 0; hop < MAX_HOPS; hop++) {
-        if (external_node_path_.posix.isAbsolute(text)) {
-            return { ok: false, reason: `its target ${JSON.stringify(text)} is an absolute path` };
-        }
-        const resolved = external_node_path_.posix.normalize(external_node_path_.posix.join(external_node_path_.posix.dirname(from), text));
-        if (resolved === ".." || resolved.startsWith("../") || resolved === ".") {
-            return {
-                ok: false,
-                reason: `its target ${JSON.stringify(target)} is outside the skills folder`,
-            };
-        }
-        const entry = lookup.entry(resolved);
-        if (entry === undefined) {
-            if (lookup.isFolder(resolved)) {
-                return {
-                    ok: false,
-                    reason: `its target ${JSON.stringify(target)} is a folder; only links to files are published`,
-                };
-            }
-            return {
-                ok: false,
-                reason: `its target ${JSON.stringify(target)} does not exist (or git does not track it)`,
-            };
-        }
-        const next = lookup.linkTarget(entry);
-        if (next === undefined)
-            return { ok: true, path: resolved, entry };
-        from = resolved;
-        text = next;
-    }
-    return { ok: false, reason: `it is part of a symlink loop (more than ${MAX_HOPS} links)` };
-}
-
-;// CONCATENATED MODULE: ./publisher/source-tree.ts
-/**
- * Collects the files to publish from git. In `commit` mode these are the
- * files of HEAD under the skills folder as git stores them. In `working-tree`
- * mode they are the tracked files as they are on disk (deleted ones are
- * absent) plus untracked files git does not ignore. Symlinks are resolved by
- * the policy in `symlinks.ts`, and submodules and nested repositories are errors.
+ * The write phase of a publish, two ways. A new version in commit mode is
+ * streamed: each file is read, hashed, decided and written in one step, and
+ * the manifest is built once every object is written. Otherwise (working
+ * tree, dry run, or a version that exists) every file is hashed first,
+ * because the version id, the plan or the check against the stored
+ * manifest needs all digests before anything is written.
  */
 
 
@@ -65546,418 +66288,91 @@ function resolveLink(path, target, lookup) {
 
 
 
-/** Files hashed from disk at once. */
-const READ_CONCURRENCY = 16;
-function sha256Of(bytes) {
-    return (0,external_node_crypto_.createHash)("sha256").update(bytes).digest("hex");
-}
-function modeOf(gitMode) {
-    return gitMode === "100755" ? core_manifest/* MODE_EXECUTABLE */.N9 : core_manifest/* MODE_REGULAR */.f1;
-}
-function relativeTo(skillsPath, path) {
-    return skillsPath === "" ? path : path.slice(skillsPath.length + 1);
-}
-function displayPath(skillsPath, path) {
-    return skillsPath === "" ? path : `${skillsPath}/${path}`;
-}
-const REPLACEMENT_CHARACTER = "\uFFFD";
-function invalidNameProblem(skillsPath, path) {
-    return {
-        severity: "error",
-        file: displayPath(skillsPath, path),
-        line: 0,
-        message: "The file name is not valid UTF-8: rename the file with UTF-8 characters",
-    };
-}
-function submoduleProblem(skillsPath, path) {
-    return {
-        severity: "error",
-        file: displayPath(skillsPath, path),
-        line: 0,
-        message: "This is a git submodule, which is not published: copy its files into the repository or move it out of the skills folder",
-    };
-}
-/** Collects the files of HEAD under `skillsPath`. */
-async function collectCommitTree(root, skillsPath) {
-    const listing = { entries: [], problems: [], paths: [] };
-    const links = [];
-    for (const gitEntry of await (0,git/* listCommitEntries */.U$)(root, skillsPath)) {
-        const path = relativeTo(skillsPath, gitEntry.path);
-        listing.paths.push(path);
-        if (gitEntry.mode === "160000") {
-            listing.problems.push(submoduleProblem(skillsPath, path));
-        }
-        else if (gitEntry.mode === "120000") {
-            links.push(gitEntry);
-        }
-        else {
-            listing.entries.push({
-                path,
-                kind: "file",
-                mode: modeOf(gitEntry.mode),
-                content: { kind: "blob", oid: gitEntry.oid },
-            });
-        }
-    }
-    // A symlink's blob is its target text.
-    const targets = new Map();
-    await (0,git/* readBlobs */.b4)(root, links.map((link) => link.oid), (oid, bytes) => targets.set(oid, bytes.toString("utf8")));
-    for (const link of links) {
-        listing.entries.push({
-            path: relativeTo(skillsPath, link.path),
-            kind: "symlink",
-            mode: core_manifest/* MODE_REGULAR */.f1,
-            content: { kind: "blob", oid: link.oid },
-            target: targets.get(link.oid) ?? "",
-        });
-    }
-    const resolved = resolveEntries(listing, skillsPath);
-    const digests = new Map();
-    const oids = new Set();
-    for (const { content } of resolved)
-        if (content.kind === "blob")
-            oids.add(content.oid);
-    await (0,git/* readBlobs */.b4)(root, [...oids], (oid, bytes) => {
-        digests.set(oid, { size: bytes.byteLength, sha256: sha256Of(bytes) });
-    });
-    const files = resolved.map(({ path, mode, content }) => {
-        const oid = content.kind === "blob" ? content.oid : "";
-        const digest = digests.get(oid);
-        if (digest === undefined) {
-            throw new errors/* PublishError */.S("git", `git cat-file returned no content for ${path} (${oid})`);
-        }
-        const absolutePath = (0,external_node_path_.join)(root, displayPath(skillsPath, path));
-        return { path, mode, ...digest, read: () => readCommitted(root, absolutePath, oid, digest) };
-    });
-    return { files, paths: listing.paths, problems: listing.problems };
-}
-/**
- * Reads a committed file's bytes from the work tree when they are the
- * committed bytes (size and SHA-256 match, the usual case after a checkout),
- * else from git. A `git cat-file` process per file cost about 20 ms of
- * spawning each and dominated a full publish of 1,000 files.
- */
-async function readCommitted(root, absolutePath, oid, expected) {
-    try {
-        // stat first, so a FIFO or a much larger file in its place is never read.
-        const stats = await (0,promises_.stat)(absolutePath);
-        if (stats.isFile() && stats.size === expected.size) {
-            const bytes = await (0,promises_.readFile)(absolutePath);
-            if (sha256Of(bytes) === expected.sha256)
-                return bytes;
-        }
-    }
-    catch {
-        // Missing or unreadable in the work tree: git has the committed bytes.
-    }
-    return (0,git/* readBlob */.gm)(root, oid);
-}
-/** Collects tracked and untracked, not ignored files under `skillsPath` as they are on disk. */
-async function collectWorkingTree(root, skillsPath) {
-    const listing = { entries: [], problems: [], paths: [] };
-    const indexModes = new Map();
-    const candidates = [];
-    for (const gitEntry of await (0,git/* listIndexEntries */.n3)(root, skillsPath)) {
-        if (gitEntry.mode === "160000") {
-            const path = relativeTo(skillsPath, gitEntry.path);
-            listing.paths.push(path);
-            listing.problems.push(submoduleProblem(skillsPath, path));
-            continue;
-        }
-        indexModes.set(gitEntry.path, gitEntry.mode);
-        candidates.push(gitEntry.path);
-    }
-    for (const path of await (0,git/* listUntracked */.c7)(root, skillsPath)) {
-        if (path.endsWith("/")) {
-            const folder = relativeTo(skillsPath, path.slice(0, -1));
-            listing.paths.push(folder);
-            listing.problems.push({
-                severity: "error",
-                file: displayPath(skillsPath, folder),
-                line: 0,
-                message: "This folder is a nested git repository, which is not published: add its files to this repository or move it out of the skills folder",
-            });
-            continue;
-        }
-        candidates.push(path);
-    }
-    const limit = createLimiter(READ_CONCURRENCY);
-    const found = await Promise.all(candidates.map((repoPath) => limit(async () => {
-        const absolutePath = (0,external_node_path_.join)(root, repoPath);
-        const path = relativeTo(skillsPath, repoPath);
-        // The decoded name cannot be opened, so report it instead of skipping it as deleted.
-        if (path.includes(REPLACEMENT_CHARACTER)) {
-            listing.paths.push(path);
-            listing.problems.push(invalidNameProblem(skillsPath, path));
-            return undefined;
-        }
-        const display = displayPath(skillsPath, path);
-        const stats = await onDisk(display, () => lstatOrUndefined(absolutePath));
-        // Deleted but still tracked, or replaced by a folder whose files are listed on their own.
-        if (stats === undefined || stats.isDirectory())
-            return undefined;
-        if (stats.isSymbolicLink()) {
-            return {
-                path,
-                kind: "symlink",
-                mode: core_manifest/* MODE_REGULAR */.f1,
-                content: { kind: "disk", absolutePath },
-                target: await onDisk(display, () => (0,promises_.readlink)(absolutePath, "utf8")),
-            };
-        }
-        // Reading a FIFO or a device could block or never end.
-        if (!stats.isFile()) {
-            listing.paths.push(path);
-            listing.problems.push({
-                severity: "error",
-                file: display,
-                line: 0,
-                message: "This is not a regular file (a FIFO, socket or device): remove it",
-            });
-            return undefined;
-        }
-        const executable = process.platform === "win32"
-            ? indexModes.get(repoPath) === "100755"
-            : (stats.mode & 0o100) !== 0;
-        return {
-            path,
-            kind: "file",
-            mode: executable ? core_manifest/* MODE_EXECUTABLE */.N9 : core_manifest/* MODE_REGULAR */.f1,
-            content: { kind: "disk", absolutePath },
-        };
-    })));
-    for (const entry of found) {
-        if (entry === undefined)
-            continue;
-        listing.entries.push(entry);
-        listing.paths.push(entry.path);
-    }
-    const resolved = resolveEntries(listing, skillsPath);
-    const files = await Promise.all(resolved.map(({ path, mode, content }) => limit(async () => {
-        const absolutePath = content.kind === "disk" ? content.absolutePath : "";
-        const display = displayPath(skillsPath, path);
-        const bytes = await onDisk(display, () => (0,promises_.readFile)(absolutePath));
-        const sha256 = sha256Of(bytes);
-        return {
-            path,
-            mode,
-            size: bytes.byteLength,
-            sha256,
-            read: async () => {
-                const current = await onDisk(display, () => (0,promises_.readFile)(absolutePath));
-                if (sha256Of(current) !== sha256) {
-                    throw new errors/* PublishError */.S("source-changed", `${displayPath(skillsPath, path)} changed on disk while publishing: run the publish again once the file is saved`);
-                }
-                return current;
-            },
-        };
-    })));
-    return { files, paths: listing.paths.sort(), problems: listing.problems };
-}
-/** Runs a file system call on a file to publish, turning its failure into a `PublishError`. */
-async function onDisk(display, work) {
-    try {
-        return await work();
-    }
-    catch (error) {
-        const code = error.code;
-        if (code === "ENOENT") {
-            throw new errors/* PublishError */.S("source-changed", `${display} was deleted while publishing: run the publish again`, { cause: error });
-        }
-        throw new errors/* PublishError */.S("source-unreadable", `Cannot read ${display}: ${(0,errors/* messageOf */.b)(error)}; check its permissions`, { cause: error });
-    }
-}
-async function lstatOrUndefined(path) {
-    try {
-        return await (0,promises_.lstat)(path);
-    }
-    catch (error) {
-        const code = error.code;
-        if (code === "ENOENT" || code === "ENOTDIR")
-            return undefined;
-        throw error;
-    }
-}
-/**
- * Replaces each symlink by the file it resolves to, keeping the link's path.
- * Links that do not resolve to a file inside the skills folder become problems.
- */
-function resolveEntries(listing, skillsPath) {
-    const byPath = new Map(listing.entries.map((entry) => [entry.path, entry]));
-    const lookup = {
-        entry: (path) => byPath.get(path),
-        linkTarget: (entry) => (entry.kind === "symlink" ? entry.target : undefined),
-        isFolder: (path) => listing.paths.some((other) => other.startsWith(`${path}/`)),
-    };
-    const resolved = [];
-    for (const entry of listing.entries) {
-        // Git output is decoded as UTF-8, so a name in another encoding shows
-        // U+FFFD and would not name the file it came from.
-        if (entry.path.includes(REPLACEMENT_CHARACTER)) {
-            listing.problems.push(invalidNameProblem(skillsPath, entry.path));
-            continue;
-        }
-        if (entry.kind === "file") {
-            resolved.push(entry);
-            continue;
-        }
-        const result = resolveLink(entry.path, entry.target ?? "", lookup);
-        if (result.ok) {
-            resolved.push({ ...result.entry, path: entry.path });
-        }
-        else {
-            listing.problems.push({
-                severity: "error",
-                file: displayPath(skillsPath, entry.path),
-                line: 0,
-                message: `This symlink is not published because ${result.reason}: replace it with the file, or point it at a file inside the skills folder`,
-            });
-        }
-    }
-    return resolved.sort((a, b) => (0,core_manifest/* comparePaths */.cD)(a.path, b.path));
-}
-
-;// CONCATENATED MODULE: ./publisher/validate.ts
-/**
- * Validates the skills folder before anything is written: the tree's shape
- * (core `validateTree`), symlinks and submodules (`source-tree.ts`) and every
- * SKILL.md (core `validateSkillFile`). Used by `publish` and by
- * `r2-skills validate`.
- */
-
-
-
-
-
-/** Returns `true` when any problem is an error. */
-function hasErrors(problems) {
-    return problems.some((problem) => problem.severity === "error");
-}
-/**
- * Normalizes a skills path to `/`-separated form without leading or trailing
- * `/` (`""` for the repository root) and checks it is safe.
- */
-function normalizeSkillsPath(skillsPath) {
-    const result = (0,input_checks/* parseSkillsPath */.L7)(skillsPath.trim().replace(/^\/+/, ""));
-    if ("reason" in result) {
-        throw new errors/* PublishError */.S("invalid-settings", `Invalid skills path ${JSON.stringify(skillsPath)}: ${result.reason}`);
-    }
-    return result.value;
-}
-/** Validates the skills under `skillsPath` and returns the files that would be published. */
-async function validateSkills(input) {
-    const skillsPath = normalizeSkillsPath(input.skillsPath);
-    await (0,git/* assertWorkTree */.o4)(input.repositoryRoot);
-    if (input.mode === "commit" && (await (0,git/* headSha */.xF)(input.repositoryRoot)) === null) {
-        throw new errors/* PublishError */.S("git", `The repository at ${input.repositoryRoot} has no commits: commit the skills first, or publish the working tree (working-tree mode)`);
-    }
-    const tree = input.mode === "commit"
-        ? await collectCommitTree(input.repositoryRoot, skillsPath)
-        : await collectWorkingTree(input.repositoryRoot, skillsPath);
-    const shape = (0,validation/* validateTree */.Pc)({ root: skillsPath, paths: tree.paths });
-    const problems = [...tree.problems, ...shape.problems];
-    const display = (path) => (skillsPath === "" ? path : `${skillsPath}/${path}`);
-    if (shape.skills.length === 0) {
-        problems.push({
-            severity: "error",
-            file: skillsPath === "" ? "." : skillsPath,
-            line: 0,
-            message: `No skills found: expected folders with a ${validation/* SKILL_FILE */.LF} under ${JSON.stringify(skillsPath || ".")}; check the skills path`,
-        });
-    }
-    const byPath = new Map(tree.files.map((file) => [file.path, file]));
-    const skills = [];
-    for (const folder of shape.skills) {
-        const path = `${folder}/${validation/* SKILL_FILE */.LF}`;
-        const file = byPath.get(path);
-        // A SKILL.md that is a broken symlink already has its problem.
-        if (file === undefined)
-            continue;
-        let text;
-        try {
-            text = new TextDecoder("utf-8", { fatal: true }).decode(await file.read());
-        }
-        catch (error) {
-            if (error instanceof errors/* PublishError */.S)
-                throw error;
-            problems.push({
-                severity: "error",
-                file: display(path),
-                line: 0,
-                message: `${validation/* SKILL_FILE */.LF} is not valid UTF-8: save it as UTF-8`,
-            });
-            continue;
-        }
-        const result = (0,validation/* validateSkillFile */.qh)({
-            folder,
-            file: display(path),
-            text,
+function manifestOf(checked, files, repository) {
+    return (0,core_manifest/* buildManifest */.u1)({
+        version: checked.version,
+        repository,
+        commit: checked.commit,
+        skills: checked.skills,
+        files: files.map((file) => ({
+            path: file.path,
             size: file.size,
-            level: input.level,
-        });
-        problems.push(...result.problems);
-        if (result.name !== undefined && result.description !== undefined) {
-            skills.push({ name: result.name, description: result.description });
-        }
-    }
-    const skillFolders = new Set(shape.skills);
-    const files = tree.files.filter((file) => skillFolders.has(file.path.split("/")[0] ?? ""));
-    return { problems: (0,validation/* sortProblems */.dS)(problems), skills, files };
+            sha256: file.sha256,
+            mode: file.mode === core_manifest/* MODE_EXECUTABLE */.N9 ? core_manifest/* MODE_EXECUTABLE */.N9 : core_manifest/* MODE_REGULAR */.f1,
+            contentType: contentTypeOf(file.path),
+        })),
+    });
 }
-
-;// CONCATENATED MODULE: ./publisher/version.ts
+function checkSameContent(existing, manifest, version) {
+    if ((0,core_manifest/* sameContent */.Cm)(existing, manifest))
+        return;
+    throw new errors/* PublishError */.S("version-conflict", `Version ${version} is already published with different files than this commit has. A published version never changes: a rewritten commit must get a new sha (amend or re-commit it), so check that the repository and skills path are the ones that published it`);
+}
+/** Records the planned counts, replaced by what the write did, and logs the totals. */
+function reportWrite(result, planned, counts, logger) {
+    Object.assign(result, planned, counts);
+    logger.info(`Uploaded ${counts.uploaded} files and copied ${counts.copied}`, {
+        bytes: counts.bytesUploaded,
+    });
+}
+/** Writes a new version in commit mode, hashing each file as it is written. */
+async function writeStreamed(context, state, result, logger) {
+    const { settings, root, checked, store } = context;
+    logger.info(`Planning against ${state.base?.version ?? "no base"}: each file is compared by content as it is read`);
+    return logger.group("upload", async () => {
+        const output = await writeVersion({
+            store,
+            root,
+            version: checked.version,
+            commit: checked.commit,
+            base: indexBase(state.base),
+            items: checked.entries,
+            concurrency: settings.store?.concurrency || input_checks/* DEFAULT_CONCURRENCY */.WH,
+        }, logger);
+        const { plan, renamed } = planFiles(output.files, state.base, logger);
+        reportWrite(result, plannedCounts(plan, renamed), output.counts, logger);
+        const manifest = manifestOf(checked, output.files, settings.source.repository);
+        return { manifest, serialized: await (0,core_manifest/* serializeManifest */.MZ)(manifest) };
+    });
+}
 /**
- * The version id and commit details of what is being published. In commit
- * mode the version is HEAD's sha. In working-tree mode it is HEAD's sha when
- * the files under the skills folder equal HEAD's, else `local-` and 24 hex
- * digits of a digest over the sorted (path, mode, sha256) list.
+ * Hashes every file, plans, then writes the objects unless the version
+ * exists with the same files. Returns `undefined` after a dry run, with the
+ * plan and the manifest's SHA-256 in `result`.
  */
-
-
-
-
-
-
-/** Returns the SHA-256 over the sorted (path, mode, sha256) list of `files`. */
-function contentDigest(files) {
-    const rows = [...files]
-        .sort((a, b) => (0,core_manifest/* comparePaths */.cD)(a.path, b.path))
-        .map((file) => [file.path, file.mode, file.sha256]);
-    return (0,external_node_crypto_.createHash)("sha256").update(JSON.stringify(rows)).digest("hex");
-}
-function sameFiles(a, b) {
-    return contentDigest(a) === contentDigest(b);
-}
-/** Resolves the version of `files`, collected from `root` in `mode`. */
-async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
-    const sha = await (0,git/* headSha */.xF)(root);
-    if (sha !== null) {
-        const head = await (0,git/* readCommit */.kN)(root, sha);
-        const clean = { version: sha, commit: { ...head, dirty: false } };
-        if (mode === "commit")
-            return clean;
-        const headTree = await collectCommitTree(root, normalizeSkillsPath(skillsPath));
-        // Compare only files inside skill folders, as `validateSkills` returns them.
-        const headFiles = headTree.files.filter((file) => file.path.includes("/"));
-        if (sameFiles(headFiles, files))
-            return clean;
-        return {
-            version: (0,ids/* localVersionId */.NM)(contentDigest(files)),
-            // An uncommitted tree has no commit time of its own; the publish time
-            // orders it after the commit it is based on.
-            commit: { ...head, timestamp: now.toISOString(), dirty: true },
-        };
+async function writeHashed(context, state, result, logger) {
+    const { settings, root, checked, store } = context;
+    const { version } = checked;
+    const files = checked.files ?? (await hashEntries(checked.entries));
+    const manifest = manifestOf(checked, files, settings.source.repository);
+    const serialized = await (0,core_manifest/* serializeManifest */.MZ)(manifest);
+    const { plan, renamed } = planFiles(files, state.base, logger);
+    Object.assign(result, plannedCounts(plan, renamed));
+    if (state.existing !== undefined) {
+        checkSameContent(state.existing.manifest, manifest, version);
+        logger.info(`Version ${version} is already published with the same files, so no file is written: only the head and the notification`);
+        Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
     }
-    return {
-        version: (0,ids/* localVersionId */.NM)(contentDigest(files)),
-        commit: {
-            sha: null,
-            message: "",
-            author: { name: "", email: "" },
-            timestamp: now.toISOString(),
-            dirty: true,
-        },
-    };
+    if (settings.dryRun || store === undefined) {
+        result.outcome = "planned";
+        result.manifestSha256 = state.existing?.sha256 ?? serialized.sha256;
+        result.notifySkipped = "dry run";
+        logger.info("Dry run: nothing was written and no notification was sent");
+        return undefined;
+    }
+    if (state.existing === undefined) {
+        const output = await logger.group("upload", () => writeVersion({
+            store,
+            root,
+            version,
+            commit: checked.commit,
+            base: indexBase(state.base),
+            items: files,
+            concurrency: settings.store?.concurrency || input_checks/* DEFAULT_CONCURRENCY */.WH,
+        }, logger));
+        reportWrite(result, plannedCounts(plan, renamed), output.counts, logger);
+    }
+    return { manifest, serialized };
 }
 
 ;// CONCATENATED MODULE: ./publisher/publish.ts
@@ -65967,9 +66382,6 @@ async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
  * manifest (last, so an interrupted run leaves no half version), then the
  * head, then notify the Worker.
  */
-
-
-
 
 
 
@@ -66019,46 +66431,6 @@ function checkSettings(settings) {
     }
     return { channel, root };
 }
-/** Validates the source, logs every problem and resolves the version. */
-async function readSource(settings, logger) {
-    const source = settings.source;
-    const result = await validateSkills({
-        repositoryRoot: source.repositoryRoot,
-        skillsPath: source.skillsPath,
-        mode: source.mode,
-        level: settings.validation,
-    });
-    for (const problem of result.problems) {
-        const line = (0,validation/* formatProblem */.Vw)(problem);
-        if (problem.severity === "error")
-            logger.error(line);
-        else
-            logger.warn(line);
-    }
-    const version = await resolveVersion(source.repositoryRoot, normalizeSkillsPath(source.skillsPath), source.mode, result.files);
-    logger.info(`Found ${result.skills.length} skills and ${result.files.length} files for version ${version.version}`);
-    return { ...result, ...version };
-}
-function manifestOf(checked, repository, commit) {
-    return (0,core_manifest/* buildManifest */.u1)({
-        version: checked.version,
-        repository,
-        commit,
-        skills: checked.skills,
-        files: checked.files.map((file) => ({
-            path: file.path,
-            size: file.size,
-            sha256: file.sha256,
-            mode: file.mode === core_manifest/* MODE_EXECUTABLE */.N9 ? core_manifest/* MODE_EXECUTABLE */.N9 : core_manifest/* MODE_REGULAR */.f1,
-            contentType: contentTypeOf(file.path),
-        })),
-    });
-}
-function checkSameContent(existing, manifest, version) {
-    if ((0,core_manifest/* sameContent */.Cm)(existing, manifest))
-        return;
-    throw new errors/* PublishError */.S("version-conflict", `Version ${version} is already published with different files than this commit has. A published version never changes: a rewritten commit must get a new sha (amend or re-commit it), so check that the repository and skills path are the ones that published it`);
-}
 /**
  * Publishes `settings.source` to `settings.channel`. Returns outcome
  * `invalid` with the problems when validation fails; throws `PublishError`
@@ -66067,8 +66439,23 @@ function checkSameContent(existing, manifest, version) {
 async function publish(settings, logger) {
     const { channel, root } = checkSettings(settings);
     const source = settings.source;
-    const checked = await logger.group("validate", () => readSource(settings, logger));
-    const { version, commit, files } = checked;
+    const store = settings.store === undefined ? undefined : new store_S3Store(settings.store, { logger });
+    try {
+        const prefetched = store !== undefined && source.mode === "commit"
+            ? prefetchState(store, root, channel, source.repositoryRoot)
+            : undefined;
+        const checked = await logger.group("validate", () => readSource(settings, logger));
+        return await publishChecked({ settings, channel, root, checked, store, prefetched }, logger);
+    }
+    finally {
+        store?.destroy();
+    }
+}
+/** Plans, writes and announces the validated source; see `publish`. */
+async function publishChecked(input, logger) {
+    const { settings, channel, root, checked, store, prefetched } = input;
+    const source = settings.source;
+    const { version } = checked;
     const result = {
         outcome: "invalid",
         version,
@@ -66092,91 +66479,67 @@ async function publish(settings, logger) {
         result.notifySkipped = "validation failed";
         return result;
     }
-    const manifest = manifestOf(checked, source.repository, commit);
-    const serialized = await (0,core_manifest/* serializeManifest */.MZ)(manifest);
-    const store = settings.store === undefined ? undefined : new store_S3Store(settings.store, { logger });
-    try {
-        const { state, plan, renamed } = await logger.group("plan", () => planPublish(store, root, channel, version, files, logger));
-        Object.assign(result, plannedCounts(plan, renamed));
-        if (state.existing !== undefined) {
-            checkSameContent(state.existing.manifest, manifest, version);
-            logger.info(`Version ${version} is already published with the same files, so no file is written: only the head and the notification`);
-            Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
+    const state = await logger.group("plan", () => readState(store, root, channel, version, logger, prefetched));
+    // A new version in commit mode needs no digest before its first write.
+    const streamed = store !== undefined &&
+        !settings.dryRun &&
+        state.existing === undefined &&
+        checked.files === undefined;
+    const written = streamed
+        ? await writeStreamed({ ...input, store }, state, result, logger)
+        : await writeHashed(input, state, result, logger);
+    // A dry run stops after the plan.
+    if (written === undefined || store === undefined)
+        return result;
+    let manifestSha256;
+    if (state.existing !== undefined) {
+        result.outcome = "republished";
+        manifestSha256 = state.existing.sha256;
+        // Nothing was planned, so a re-run on the same channel keeps the head's base.
+        result.base = state.head?.version === version ? state.head.base : null;
+    }
+    else {
+        result.outcome = "published";
+        manifestSha256 = written.serialized.sha256;
+    }
+    result.manifestSha256 = manifestSha256;
+    const head = await logger.group("manifest", async () => {
+        if (state.existing === undefined) {
+            result.bytesUploaded += await writeManifest(store, result.manifestKey, written.serialized, logger);
         }
-        if (settings.dryRun || store === undefined) {
-            result.outcome = "planned";
-            result.manifestSha256 = state.existing?.sha256 ?? serialized.sha256;
-            result.notifySkipped = "dry run";
-            logger.info("Dry run: nothing was written and no notification was sent");
-            return result;
-        }
-        let manifestSha256;
-        if (state.existing !== undefined) {
-            result.outcome = "republished";
-            manifestSha256 = state.existing.sha256;
-            // Nothing was planned, so a re-run on the same channel keeps the head's base.
-            result.base = state.head?.version === version ? state.head.base : null;
-        }
-        else {
-            const counts = await logger.group("upload", () => writeObjects({
-                store,
-                root,
-                version,
-                commit,
-                plan,
-                renamed,
-                files: new Map(files.map((file) => [file.path, file])),
-                concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
-            }, logger));
-            logger.info(`Uploaded ${counts.uploaded} files and copied ${counts.copied}`, {
-                bytes: counts.bytesUploaded,
-            });
-            Object.assign(result, counts);
-            result.outcome = "published";
-            manifestSha256 = serialized.sha256;
-        }
-        result.manifestSha256 = manifestSha256;
-        const head = await logger.group("manifest", async () => {
-            if (state.existing === undefined) {
-                result.bytesUploaded += await writeManifest(store, result.manifestKey, serialized, logger);
-            }
-            const written = await writeHead(store, {
-                root,
-                channel,
-                // A republished version keeps the commit its stored manifest records.
-                manifest: state.existing?.manifest ?? manifest,
-                manifestKey: result.manifestKey,
-                manifestSha256,
-                base: result.base,
-                run: source.run,
-            }, logger);
-            result.bytesUploaded += written.bytes;
-            return written.head;
-        });
-        if (settings.notify === undefined) {
-            result.notifySkipped = "no webhook URL configured";
-            logger.info("No webhook URL configured: the Worker was not notified");
-            return result;
-        }
-        const data = {
-            version,
+        const stored = await writeHead(store, {
+            root,
             channel,
+            // A republished version keeps the commit its stored manifest records.
+            manifest: state.existing?.manifest ?? written.manifest,
             manifestKey: result.manifestKey,
             manifestSha256,
             base: result.base,
-            repository: source.repository,
-            ref: source.ref,
-            commit: head.commit,
-            run: head.run,
-            publishedAt: head.publishedAt,
-        };
-        await logger.group("notify", () => notifyPublished(settings.notify, data, result, logger));
-        result.notified = true;
+            run: source.run,
+        }, logger);
+        result.bytesUploaded += stored.bytes;
+        return stored.head;
+    });
+    if (settings.notify === undefined) {
+        result.notifySkipped = "no webhook URL configured";
+        logger.info("No webhook URL configured: the Worker was not notified");
         return result;
     }
-    finally {
-        store?.destroy();
-    }
+    const data = {
+        version,
+        channel,
+        manifestKey: result.manifestKey,
+        manifestSha256,
+        base: result.base,
+        repository: source.repository,
+        ref: source.ref,
+        commit: head.commit,
+        run: head.run,
+        publishedAt: head.publishedAt,
+    };
+    await logger.group("notify", () => notifyPublished(settings.notify, data, result, logger));
+    result.notified = true;
+    return result;
 }
 /** Sends the notification; on failure, throws an error stating that the version is published. */
 async function notifyPublished(settings, data, result, logger) {

@@ -33668,7 +33668,7 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3321);
+/* harmony import */ var _run_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2961);
 /** The r2-skills command: see `r2-skills --help`. */
 
 process.exitCode = await (0,_run_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2), process.env, process.cwd());
@@ -33678,7 +33678,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3321:
+/***/ 2961:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43930,8 +43930,19 @@ function backoffDelay(policy, attempt) {
     const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
     return Math.floor(Math.random() * ceiling);
 }
-function delay(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms` milliseconds, or less when `signal` aborts first. */
+function delay(ms, signal) {
+    if (signal?.aborted)
+        return Promise.resolve();
+    return new Promise((resolve) => {
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener("abort", done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener("abort", done, { once: true });
+    });
 }
 /** Runs `work` until it succeeds, fails with a non-retryable error, or runs out of attempts. */
 async function withRetry(policy, hooks, work) {
@@ -43942,9 +43953,13 @@ async function withRetry(policy, hooks, work) {
         catch (error) {
             if (attempt >= policy.attempts || !hooks.isRetryable(error))
                 throw error;
+            if (hooks.signal?.aborted)
+                throw error;
             const waitMs = backoffDelay(policy, attempt);
             hooks.onRetry?.(error, attempt, waitMs);
-            await delay(waitMs);
+            await delay(waitMs, hooks.signal);
+            if (hooks.signal?.aborted)
+                throw error;
         }
     }
 }
@@ -43953,6 +43968,144 @@ async function withRetry(policy, hooks, work) {
 var dist_cjs = __nccwpck_require__(3711);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/lib-storage/dist-cjs/index.js
 var lib_storage_dist_cjs = __nccwpck_require__(2358);
+;// CONCATENATED MODULE: ./publisher/input-checks.ts
+/**
+ * Checks of single publish settings as a user types them, shared by the
+ * Action's inputs and the CLI's flags. Each check returns the reason a value
+ * is invalid, or `undefined` when it is valid, so each adapter can name its
+ * own input or flag in the message.
+ */
+
+
+/** A Cloudflare account id: 32 lowercase hex digits. */
+const ACCOUNT_ID_PATTERN = /^[0-9a-f]{32}$/;
+/** R2 jurisdictions with their own endpoint host; `""` is the default one. */
+const JURISDICTIONS = ["", "default", "eu", "fedramp"];
+/** S3 bucket names: 3 to 63 lowercase letters, digits, dots and hyphens. */
+const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const MIN_CONCURRENCY = 1;
+const MAX_CONCURRENCY = 256;
+/**
+ * Requests in flight at once. Each request of a publish is small, so the
+ * round trip, not bandwidth, sets the pace against a remote bucket; on a
+ * 2-core machine against a local s3rver, 64 in flight gave the shortest
+ * full publish of the values tried (16, 32 and 64).
+ */
+const DEFAULT_CONCURRENCY = 64;
+function checkBucket(value) {
+    if (BUCKET_PATTERN.test(value) && !value.includes(".."))
+        return undefined;
+    return "expected 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit";
+}
+function checkAccountId(value) {
+    return ACCOUNT_ID_PATTERN.test(value)
+        ? undefined
+        : "expected the 32 lowercase hex digits of a Cloudflare account id (Dashboard > R2 > Account details)";
+}
+function isJurisdiction(value) {
+    return JURISDICTIONS.includes(value);
+}
+function checkRegion(value) {
+    return REGION_PATTERN.test(value)
+        ? undefined
+        : 'expected a region name such as "auto" (R2) or "us-east-1"';
+}
+/** Checks an http or https URL without credentials, query or fragment. */
+function checkHttpUrl(value) {
+    let url;
+    try {
+        url = new URL(value);
+    }
+    catch {
+        return "expected an absolute http:// or https:// URL";
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") {
+        return `expected an http:// or https:// URL, got the scheme "${url.protocol}"`;
+    }
+    if (url.username !== "" || url.password !== "") {
+        return "the URL must not contain a user name or password; pass credentials separately";
+    }
+    if (url.search !== "" || url.hash !== "") {
+        return "the URL must not contain a query or fragment";
+    }
+    return undefined;
+}
+/** Checks an access key id or secret key: non-empty, without whitespace. */
+function checkCredential(value) {
+    return /^\S+$/.test(value) ? undefined : "expected a non-empty value without spaces";
+}
+/**
+ * Checks a webhook secret: one or more space-separated `whsec_` secrets. The
+ * reason never contains the secret.
+ */
+function checkWebhookSecret(value) {
+    const secrets = splitSecrets(value);
+    if (secrets.length === 0)
+        return 'expected "whsec_" followed by base64 key bytes';
+    for (const [index, secret] of secrets.entries()) {
+        try {
+            decodeSecret(secret, secrets.length > 1 ? `secret number ${index + 1}` : "secret");
+        }
+        catch (error) {
+            if (error instanceof InvalidSecretError)
+                return error.message;
+            throw error;
+        }
+    }
+    return undefined;
+}
+/** Parses a concurrency value, or returns the reason it is invalid. */
+function parseConcurrency(value) {
+    const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(number) || number < MIN_CONCURRENCY || number > MAX_CONCURRENCY) {
+        return {
+            reason: `expected a whole number of requests from ${MIN_CONCURRENCY} to ${MAX_CONCURRENCY}`,
+        };
+    }
+    return { value: number };
+}
+/** Parses a YAML 1.2 boolean (`true`, `True`, `TRUE`, `false`, ...). */
+function parseBoolean(value) {
+    if (["true", "True", "TRUE"].includes(value))
+        return { value: true };
+    if (["false", "False", "FALSE"].includes(value))
+        return { value: false };
+    return { reason: 'expected "true" or "false"' };
+}
+/**
+ * Parses a skills folder relative to the repository root: `./` and
+ * trailing slashes are dropped, `.` becomes `""` (skills at the root), and
+ * an absolute or unsafe path returns the reason.
+ */
+function input_checks_parseSkillsPath(value) {
+    if (value.startsWith("/")) {
+        return { reason: 'expected a path relative to the repository root, such as "skills"' };
+    }
+    const trimmed = value.replace(/^(?:\.\/)+/, "").replace(/\/+$/, "");
+    if (trimmed === "" || trimmed === ".")
+        return { value: "" };
+    const reason = checkRelativePath(trimmed);
+    if (reason !== undefined) {
+        return { reason: `${reason}; expected a folder inside the repository, such as "skills"` };
+    }
+    return { value: trimmed };
+}
+/** Returns the R2 S3 endpoint of an account in a jurisdiction. */
+function r2Endpoint(accountId, jurisdiction) {
+    const zone = jurisdiction === "" || jurisdiction === "default" ? "" : `${jurisdiction}.`;
+    return `https://${accountId}.${zone}r2.cloudflarestorage.com`;
+}
+/**
+ * Checks whether requests put the bucket in the path (`endpoint/bucket/key`). Every
+ * endpoint but AWS S3's own accepts path-style requests, and local servers
+ * and most self-hosted stores accept nothing else.
+ */
+function usesPathStyle(endpoint) {
+    const host = new URL(endpoint).hostname;
+    return !(host === "amazonaws.com" || host.endsWith(".amazonaws.com"));
+}
+
 ;// CONCATENATED MODULE: ./publisher/limiter.ts
 /** Runs async work with at most `concurrency` tasks in flight. */
 function createLimiter(concurrency) {
@@ -43984,7 +44137,47 @@ function createLimiter(concurrency) {
         }
     };
 }
+/**
+ * Runs async work while the bytes it holds fit in `maxBytes`. A task that
+ * needs more than `maxBytes` runs once nothing else holds any, so one large
+ * file never waits forever. Tasks start in the order they ask.
+ */
+function createByteBudget(maxBytes) {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
+        throw new RangeError(`Invalid byte budget ${maxBytes}: expected an integer of 1 or more`);
+    }
+    let held = 0;
+    const waiting = [];
+    const fits = (bytes) => held === 0 || held + bytes <= maxBytes;
+    const startWaiting = () => {
+        for (let next = waiting[0]; next !== undefined && fits(next.bytes); next = waiting[0]) {
+            waiting.shift();
+            held += next.bytes;
+            next.start();
+        }
+    };
+    return async (bytes, task) => {
+        const size = Math.max(0, bytes);
+        if (waiting.length === 0 && fits(size)) {
+            held += size;
+        }
+        else {
+            await new Promise((start) => waiting.push({ bytes: size, start }));
+        }
+        try {
+            return await task();
+        }
+        finally {
+            held -= size;
+            startWaiting();
+        }
+    };
+}
 
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+// EXTERNAL MODULE: external "node:https"
+var external_node_https_ = __nccwpck_require__(4708);
 ;// CONCATENATED MODULE: ./publisher/s3-client.ts
 /**
  * The S3 client for R2 and other S3-compatible stores, and how its errors
@@ -43992,9 +44185,13 @@ function createLimiter(concurrency) {
  * SDK's own retry is off (`maxAttempts: 1`).
  */
 
+
+
+
 /** Time allowed for establishing a connection, in milliseconds. */
 const CONNECTION_TIMEOUT_MS = 10_000;
 function createS3Client(settings, timeoutMs) {
+    const sockets = settings.concurrency || DEFAULT_CONCURRENCY;
     return new dist_cjs.S3Client({
         region: settings.region,
         endpoint: settings.endpoint,
@@ -44012,7 +44209,14 @@ function createS3Client(settings, timeoutMs) {
         // part of a multipart upload, which gets no abort signal. requestTimeout
         // would only log a warning: @smithy/node-http-handler 4.x throws on it
         // only with throwOnRequestTimeout, and then for the whole request.
-        requestHandler: { socketTimeout: timeoutMs, connectionTimeout: CONNECTION_TIMEOUT_MS },
+        requestHandler: {
+            socketTimeout: timeoutMs,
+            connectionTimeout: CONNECTION_TIMEOUT_MS,
+            // The SDK's default agents keep at most 50 sockets, which would queue
+            // requests of a higher concurrency inside the agent.
+            httpAgent: new external_node_http_.Agent({ keepAlive: true, maxSockets: sockets }),
+            httpsAgent: new external_node_https_.Agent({ keepAlive: true, maxSockets: sockets }),
+        },
     });
 }
 /**
@@ -44128,13 +44332,26 @@ function remedyFor(error) {
 
 
 
+
 /** Files above this size go up as multipart uploads, in parts of this size. */
 const MULTIPART_THRESHOLD_BYTES = 8 * 1024 * 1024;
 /** Time allowed for one request, in milliseconds. */
 const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-const DEFAULT_CONCURRENCY = 16;
 /** Parts of one multipart upload in flight at once. */
 const MULTIPART_QUEUE_SIZE = 4;
+/** Header of the SigV4 payload hash; the SDK's signer uses it when present. */
+const PAYLOAD_SHA256_HEADER = "x-amz-content-sha256";
+/** Sets the payload hash header of a command's request before it is signed. */
+function sendPayloadSha256(command, sha256) {
+    command.middlewareStack.add((next) => async (args) => {
+        const request = args.request;
+        if (typeof request === "object" && request !== null && "headers" in request) {
+            const headers = request.headers;
+            headers[PAYLOAD_SHA256_HEADER] = sha256;
+        }
+        return next(args);
+    }, { step: "build", name: "knownPayloadSha256" });
+}
 class S3Store {
     bucket;
     #client;
@@ -44143,6 +44360,8 @@ class S3Store {
     #timeoutMs;
     #multipartThreshold;
     #limit;
+    /** Aborted by `destroy`, so requests still queued, retrying or in flight end at once. */
+    #closed = new AbortController();
     constructor(settings, options) {
         this.bucket = settings.bucket;
         this.#logger = options.logger;
@@ -44216,7 +44435,10 @@ class S3Store {
             return;
         }
         await this.#request("PUT", key, async (abortSignal) => {
-            await this.#client.send(new dist_cjs.PutObjectCommand(params), { abortSignal });
+            const command = new dist_cjs.PutObjectCommand(params);
+            if (options.sha256 !== undefined)
+                sendPayloadSha256(command, options.sha256);
+            await this.#client.send(command, { abortSignal });
         });
     }
     /**
@@ -44259,21 +44481,26 @@ class S3Store {
         } while (token !== undefined);
         return keys;
     }
-    /** Closes the client's sockets. */
+    /** Ends every request still queued, waiting to retry or in flight, and closes the sockets. */
     destroy() {
+        this.#closed.abort();
         this.#client.destroy();
     }
     /** Runs one request under the concurrency limit with retries and a timeout. */
     #request(operation, key, send) {
+        const closed = this.#closed.signal;
         return this.#limit(async () => {
             try {
+                if (closed.aborted)
+                    throw new Error("the store was closed before the request was sent");
                 return await withRetry(this.#retry, {
                     isRetryable: isRetryable,
+                    signal: closed,
                     onRetry: (error, attempt, waitMs) => this.#logger.warn(`${operation} ${key} failed, retrying in ${waitMs} ms`, {
                         attempt,
                         error: describeError(error),
                     }),
-                }, () => send(AbortSignal.timeout(this.#timeoutMs)));
+                }, () => send(AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), closed])));
             }
             catch (error) {
                 throw new PublishError("store", `${operation} ${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)} failed: ${describeError(error)}; ${remedyFor(error)}`, { cause: error });
@@ -44537,66 +44764,6 @@ async function runNotify(command, logger) {
         },
         text: `Notified the Worker of ${command.version} on channel ${command.channel} (${response.status}): ${response.body.slice(0, 500)}\n`,
     };
-}
-
-;// CONCATENATED MODULE: ./core/content-type.ts
-/** Content types by file extension, for object metadata and the manifest. */
-const TEXT = "; charset=utf-8";
-const BY_EXTENSION = {
-    md: `text/markdown${TEXT}`,
-    markdown: `text/markdown${TEXT}`,
-    txt: `text/plain${TEXT}`,
-    text: `text/plain${TEXT}`,
-    csv: `text/csv${TEXT}`,
-    tsv: `text/tab-separated-values${TEXT}`,
-    html: `text/html${TEXT}`,
-    htm: `text/html${TEXT}`,
-    css: `text/css${TEXT}`,
-    xml: `application/xml${TEXT}`,
-    json: `application/json${TEXT}`,
-    jsonl: `application/x-ndjson${TEXT}`,
-    yaml: `application/yaml${TEXT}`,
-    yml: `application/yaml${TEXT}`,
-    toml: `application/toml${TEXT}`,
-    js: `text/javascript${TEXT}`,
-    mjs: `text/javascript${TEXT}`,
-    cjs: `text/javascript${TEXT}`,
-    ts: `text/x-typescript${TEXT}`,
-    py: `text/x-python${TEXT}`,
-    sh: `text/x-shellscript${TEXT}`,
-    bash: `text/x-shellscript${TEXT}`,
-    rb: `text/x-ruby${TEXT}`,
-    go: `text/x-go${TEXT}`,
-    rs: `text/x-rust${TEXT}`,
-    sql: `application/sql${TEXT}`,
-    svg: "image/svg+xml",
-    png: "image/png",
-    jpg: "image/jpeg",
-    jpeg: "image/jpeg",
-    gif: "image/gif",
-    webp: "image/webp",
-    ico: "image/vnd.microsoft.icon",
-    pdf: "application/pdf",
-    zip: "application/zip",
-    gz: "application/gzip",
-    tar: "application/x-tar",
-    wasm: "application/wasm",
-    woff: "font/woff",
-    woff2: "font/woff2",
-    ttf: "font/ttf",
-    otf: "font/otf",
-    docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    pptx: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-};
-const DEFAULT_CONTENT_TYPE = "application/octet-stream";
-/** Returns the content type for a path by its extension, case-insensitively. */
-function contentTypeOf(path) {
-    const name = path.slice(path.lastIndexOf("/") + 1);
-    const dot = name.lastIndexOf(".");
-    if (dot <= 0)
-        return DEFAULT_CONTENT_TYPE;
-    return BY_EXTENSION[name.slice(dot + 1).toLowerCase()] ?? DEFAULT_CONTENT_TYPE;
 }
 
 ;// CONCATENATED MODULE: ./core/format.ts
@@ -44997,444 +45164,12 @@ function formatProblem(problem) {
     return `${where}: ${problem.severity}: ${problem.message}`;
 }
 
-;// CONCATENATED MODULE: ./publisher/finalize.ts
-/**
- * The last writes of a publish: the manifest, which makes the version
- * complete, and then the channel's head, which makes it the channel's base
- * for the next publish.
- */
-
-
-
-const JSON_CONTENT_TYPE = "application/json";
-/** Writes the manifest; returns the bytes sent. */
-async function writeManifest(store, key, serialized, logger) {
-    const bytes = new TextEncoder().encode(serialized.text);
-    await store.put(key, bytes, {
-        contentType: JSON_CONTENT_TYPE,
-        metadata: { sha256: serialized.sha256 },
-    });
-    logger.info(`Wrote ${key}`, { sha256: serialized.sha256 });
-    return bytes.byteLength;
-}
-/**
- * Writes the channel's head and returns it with the bytes sent. Two
- * publishes to one channel can overlap, and the older may finish last. So
- * when the stored head already names another version with a newer commit, it
- * is kept and no bytes are sent, because the head is the next publish's base
- * and should stay on the newest commit.
- *
- * NOTE: the read and the write are two requests, so two publishes finishing
- * at the same moment can still leave the older head. That costs the next
- * publish extra uploads but never a wrong snapshot, because plans compare
- * content. The Worker orders versions by commit time on its own.
- */
-async function writeHead(store, input, logger) {
-    const head = headSchema.parse({
-        schema: 1,
-        channel: input.channel,
-        version: input.manifest.version,
-        manifestKey: input.manifestKey,
-        manifestSha256: input.manifestSha256,
-        base: input.base,
-        commit: { sha: input.manifest.commit.sha, timestamp: input.manifest.commit.timestamp },
-        run: input.run,
-        publishedAt: new Date().toISOString(),
-    });
-    const key = headKey(input.root, input.channel);
-    const newer = await findNewerHead(store, key, head);
-    if (newer !== undefined) {
-        logger.warn(`Kept ${key}: it names version ${newer.version}, committed at ${newer.commit.timestamp}, newer than ${head.version} committed at ${head.commit.timestamp}`);
-        return { head, bytes: 0 };
-    }
-    const bytes = new TextEncoder().encode(toStoredJson(head));
-    await store.put(key, bytes, { contentType: JSON_CONTENT_TYPE, metadata: {} });
-    logger.info(`Wrote ${key}: channel ${input.channel} is at ${head.version}`);
-    return { head, bytes: bytes.byteLength };
-}
-/** Returns the stored head when it names another version with a newer commit. */
-async function findNewerHead(store, key, head) {
-    const text = await store.getText(key);
-    if (text === undefined)
-        return undefined;
-    const parsed = parseHead(text);
-    if ("reason" in parsed)
-        return undefined;
-    const stored = parsed.head;
-    if (stored.version === head.version)
-        return undefined;
-    const storedTime = Date.parse(stored.commit.timestamp);
-    const ownTime = Date.parse(head.commit.timestamp);
-    return storedTime > ownTime ? stored : undefined;
-}
-
-;// CONCATENATED MODULE: ./core/plan.ts
-/**
- * The upload plan: which files of a new version travel from the runner,
- * which are copied server side from the base version, and which are gone.
- * Decided by content (sha256 and mode), never by git's diff, so first
- * pushes, force pushes, shallow clones and re-runs all plan correctly.
- */
-
-function skillOf(path) {
-    const slash = path.indexOf("/");
-    return slash === -1 ? path : path.slice(0, slash);
-}
-/** Plans a new version of `files` against the base manifest, if any. */
-function planVersion(files, base) {
-    const baseFiles = new Map((base?.files ?? []).map((file) => [file.path, file]));
-    const upload = [];
-    const copy = [];
-    for (const file of files) {
-        const previous = baseFiles.get(file.path);
-        if (previous !== undefined && previous.sha256 === file.sha256 && previous.mode === file.mode) {
-            copy.push(file);
-        }
-        else {
-            upload.push(file);
-        }
-    }
-    const current = new Set(files.map((file) => file.path));
-    const remove = [...baseFiles.keys()].filter((path) => !current.has(path)).sort();
-    const skills = new Map();
-    const entry = (name) => {
-        let change = skills.get(name);
-        if (change === undefined) {
-            change = { name, status: "unchanged", files: 0, bytes: 0, uploadBytes: 0 };
-            skills.set(name, change);
-        }
-        return change;
-    };
-    const baseSkills = new Set((base?.skills ?? []).map((skill) => skill.name));
-    for (const file of copy) {
-        const change = entry(skillOf(file.path));
-        change.files += 1;
-        change.bytes += file.size;
-    }
-    for (const file of upload) {
-        const change = entry(skillOf(file.path));
-        change.files += 1;
-        change.bytes += file.size;
-        change.uploadBytes += file.size;
-        change.status = "changed";
-    }
-    for (const path of remove) {
-        const name = skillOf(path);
-        if (current.has(path))
-            continue;
-        const change = skills.get(name);
-        if (change !== undefined)
-            change.status = "changed";
-    }
-    for (const change of skills.values()) {
-        if (!baseSkills.has(change.name))
-            change.status = "added";
-    }
-    for (const name of baseSkills) {
-        if (!skills.has(name))
-            skills.set(name, { name, status: "removed", files: 0, bytes: 0, uploadBytes: 0 });
-    }
-    return {
-        base: base?.version ?? null,
-        upload,
-        copy,
-        remove,
-        skills: [...skills.values()].sort((a, b) => comparePaths(a.name, b.name)),
-    };
-}
-
-;// CONCATENATED MODULE: ./publisher/base.ts
-/**
- * Reads what the bucket already contains for a publish: the channel's head, the
- * manifest it names (the base to plan against) and any manifest of the
- * version being published. Read-only, so dry runs use it too.
- */
-
-
-
-
-
-/** Reads the channel's head, its manifest and the manifest of `version`. */
-async function readBucketState(store, root, channel, version, logger) {
-    const existing = await readExisting(store, keys_manifestKey(root, version));
-    const head = await readHead(store, headKey(root, channel), logger);
-    if (head === undefined)
-        return { head, base: null, existing };
-    if (head.version === version && existing !== undefined) {
-        return { head, base: existing.manifest, existing };
-    }
-    const key = keys_manifestKey(root, head.version);
-    const text = await store.getText(key);
-    if (text === undefined) {
-        logger.warn(`The head of channel ${channel} names version ${head.version}, but ${key} does not exist; uploading every file`);
-        return { head, base: null, existing };
-    }
-    try {
-        return { head, base: parseManifest(text, key), existing };
-    }
-    catch (error) {
-        logger.warn(`${messageOf(error)}; uploading every file`);
-        return { head, base: null, existing };
-    }
-}
-async function readHead(store, key, logger) {
-    const text = await store.getText(key);
-    if (text === undefined) {
-        logger.warn(`No head at ${key} (first publish to this channel); uploading every file`);
-        return undefined;
-    }
-    const parsed = parseHead(text);
-    if ("reason" in parsed) {
-        logger.warn(`The head at ${key} is unusable (${parsed.reason}); uploading every file`);
-        return undefined;
-    }
-    return parsed.head;
-}
-async function readExisting(store, key) {
-    const text = await store.getText(key);
-    if (text === undefined)
-        return undefined;
-    try {
-        return { manifest: parseManifest(text, key), sha256: await sha256Hex(text) };
-    }
-    catch (error) {
-        throw new PublishError("version-conflict", `${messageOf(error)}. Manifests are never rewritten, so this version cannot be published again; delete ${key} only if no Worker serves this version, then re-run`, { cause: error });
-    }
-}
-
-;// CONCATENATED MODULE: ./core/metadata.ts
-/**
- * User metadata of each uploaded object (`x-amz-meta-*`). S3 allows only
- * US-ASCII here and at most 2 KB for all keys and values together, so human
- * text (author, commit subject) is percent-encoded and cut to a budget; the
- * manifest has the full text. `mode` and `mtime` are what s3fs reads to show
- * a file's permissions and time.
- */
-/** S3's limit for user metadata keys and values together, in bytes. */
-const MAX_METADATA_BYTES = 2048;
-const AUTHOR_BUDGET = 256;
-const MESSAGE_BUDGET = 1024;
-/**
- * Percent-encodes `text` (as `encodeURIComponent` does) and cuts it at a
- * code point boundary so the result is at most `budget` ASCII characters.
- */
-function encodeBounded(text, budget) {
-    let out = "";
-    for (const codePoint of text) {
-        let encoded;
-        try {
-            encoded = encodeURIComponent(codePoint);
-        }
-        catch {
-            encoded = "%EF%BF%BD"; // an unpaired surrogate becomes U+FFFD
-        }
-        if (out.length + encoded.length > budget)
-            break;
-        out += encoded;
-    }
-    return out;
-}
-/** Returns metadata keys (without the `x-amz-meta-` prefix) and ASCII values. */
-function objectMetadata(input) {
-    const metadata = {
-        sha256: input.sha256,
-        mode: String(input.mode),
-        mtime: String(Math.floor(input.mtime)),
-        commit: input.commit ?? "uncommitted",
-    };
-    if (input.author)
-        metadata.author = encodeBounded(input.author, AUTHOR_BUDGET);
-    if (input.message) {
-        const subject = input.message.split("\n")[0] ?? "";
-        metadata.message = encodeBounded(subject, MESSAGE_BUDGET);
-    }
-    return metadata;
-}
-/** Size of user metadata as S3 counts it: key and value bytes of every entry. */
-function metadataBytes(metadata) {
-    let total = 0;
-    for (const [key, value] of Object.entries(metadata))
-        total += key.length + value.length;
-    return total;
-}
-
-;// CONCATENATED MODULE: ./publisher/upload.ts
-/**
- * Writes a version's objects as planned: new and changed files uploaded from
- * the runner, unchanged files copied server side from the base version (and
- * uploaded after all when the base object is gone). Every object is
- * attempted before any failure is reported, so a re-run has less to do.
- */
-
-
-
-
-
-/** Failures logged one by one after the first, which the thrown error carries. */
-const MAX_LOGGED_FAILURES = 10;
-/**
- * Finds planned uploads whose bytes, mode and content type the base already
- * has under another path (a renamed or duplicated file), so they are copied
- * instead. The content type must match because a copy keeps the source's.
- * Returns the source path by new path.
- */
-function findRenamed(plan, base) {
-    const renamed = new Map();
-    if (base === null)
-        return renamed;
-    const contentKey = (sha256, mode, contentType) => `${sha256}:${mode}:${contentType}`;
-    const byContent = new Map();
-    for (const file of base.files) {
-        byContent.set(contentKey(file.sha256, file.mode, file.contentType), file.path);
-    }
-    for (const file of plan.upload) {
-        const source = byContent.get(contentKey(file.sha256, file.mode, contentTypeOf(file.path)));
-        if (source !== undefined)
-            renamed.set(file.path, source);
-    }
-    return renamed;
-}
-/** Writes every planned object; throws `PublishError` if any failed. */
-async function writeObjects(input, logger) {
-    const { store, root, version, commit, plan } = input;
-    // The store limits requests; this limit also bounds the bytes read into memory.
-    const limit = createLimiter(input.concurrency);
-    const counts = { uploaded: 0, copied: 0, bytesUploaded: 0 };
-    const mtime = Math.floor(Date.parse(commit.timestamp) / 1000);
-    const upload = async (path) => {
-        const file = input.files.get(path);
-        if (file === undefined)
-            throw new Error(`No source file for planned path ${path}`);
-        const bytes = await file.read();
-        await store.put(objectKey(root, version, path), bytes, {
-            contentType: contentTypeOf(path),
-            metadata: objectMetadata({
-                sha256: file.sha256,
-                mode: file.mode,
-                commit: commit.dirty ? null : commit.sha,
-                mtime,
-                author: commit.author.name,
-                message: commit.message,
-            }),
-        });
-        counts.uploaded += 1;
-        counts.bytesUploaded += bytes.byteLength;
-        logger.debug(`Uploaded ${path}`, { bytes: bytes.byteLength });
-    };
-    // Copies keep the base object's metadata (MetadataDirective COPY), whose
-    // commit and mtime name the version that first uploaded the bytes.
-    const copy = async (path, base, sourcePath) => {
-        const sourceKey = objectKey(root, base, sourcePath);
-        const result = await store.copy(sourceKey, objectKey(root, version, path));
-        if (result === "copied") {
-            counts.copied += 1;
-            logger.debug(`Copied ${path} from ${sourceKey}`);
-            return;
-        }
-        logger.warn(`${sourceKey} is missing from the base version; uploading ${path} instead`);
-        await upload(path);
-    };
-    const base = plan.base;
-    const tasks = [];
-    for (const file of plan.upload) {
-        const sourcePath = input.renamed.get(file.path);
-        tasks.push({
-            path: file.path,
-            run: base !== null && sourcePath !== undefined
-                ? () => copy(file.path, base, sourcePath)
-                : () => upload(file.path),
-        });
-    }
-    for (const file of plan.copy) {
-        tasks.push({
-            path: file.path,
-            run: base !== null ? () => copy(file.path, base, file.path) : () => upload(file.path),
-        });
-    }
-    const results = await Promise.allSettled(tasks.map((task) => limit(task.run)));
-    const failures = [];
-    results.forEach((result, index) => {
-        if (result.status === "rejected") {
-            failures.push(`${tasks[index]?.path ?? "?"}: ${messageOf(result.reason)}`);
-        }
-    });
-    if (failures.length > 0) {
-        const firstError = results.find((result) => result.status === "rejected");
-        const cause = firstError?.status === "rejected" ? firstError.reason : undefined;
-        const code = cause instanceof PublishError ? cause.code : "store";
-        const logged = failures.slice(1, 1 + MAX_LOGGED_FAILURES);
-        for (const failure of logged)
-            logger.error(failure);
-        if (failures.length > logged.length + 1) {
-            logger.error(`${failures.length - logged.length - 1} more objects failed`);
-        }
-        throw new PublishError(code, `${failures.length} of ${tasks.length} objects of version ${version} failed, so its manifest was not written and the version is not published. First failure: ${failures[0] ?? ""}. Re-run the publish to complete it`, { cause });
-    }
-    return counts;
-}
-
-;// CONCATENATED MODULE: ./publisher/planning.ts
-/**
- * The plan phase: read what the bucket has for the channel and the version
- * (read-only, so dry runs use it too), plan the new version against the
- * head's manifest by content, and report the plan.
- */
-
-
-
-/** Plans `files` against the channel's head; without a store, against no base. */
-async function planPublish(store, root, channel, version, files, logger) {
-    let state;
-    if (store === undefined) {
-        logger.warn("No bucket configured: planning against no base");
-        state = { head: undefined, base: null, existing: undefined };
-    }
-    else {
-        state = await readBucketState(store, root, channel, version, logger);
-    }
-    const plan = planVersion(files, state.base);
-    const renamed = findRenamed(plan, state.base);
-    logPlan(plan, renamed, logger);
-    return { state, plan, renamed };
-}
-/** Returns the planned counts; a run replaces uploaded and copied with what it did. */
-function plannedCounts(plan, renamed) {
-    const uploads = plan.upload.filter((file) => !renamed.has(file.path));
-    return {
-        base: plan.base,
-        uploaded: uploads.length,
-        copied: plan.copy.length + renamed.size,
-        removed: plan.remove.length,
-        bytesUploaded: uploads.reduce((sum, file) => sum + file.size, 0),
-        skillChanges: plan.skills,
-        changedSkills: plan.skills
-            .filter((skill) => skill.status !== "unchanged")
-            .map((skill) => skill.name),
-    };
-}
-function logPlan(plan, renamed, logger) {
-    const counts = plannedCounts(plan, renamed);
-    logger.info(`Plan against ${plan.base ?? "no base"}: upload ${counts.uploaded}, copy ${counts.copied}, remove ${counts.removed}`);
-    for (const skill of plan.skills) {
-        logger.info(`${skill.name}: ${skill.status}`, {
-            files: skill.files,
-            bytes: skill.bytes,
-            uploadBytes: skill.uploadBytes,
-        });
-    }
-    for (const file of plan.upload) {
-        const source = renamed.get(file.path);
-        if (source === undefined)
-            logger.debug(`upload ${file.path}`, { bytes: file.size });
-        else
-            logger.debug(`copy ${file.path} from ${source}`);
-    }
-    for (const file of plan.copy)
-        logger.debug(`copy ${file.path}`);
-    for (const path of plan.remove)
-        logger.debug(`remove ${path}`);
-}
-
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
 ;// CONCATENATED MODULE: ./publisher/git.ts
@@ -45516,12 +45251,13 @@ function splitRecords(output) {
 function pathspec(skillsPath) {
     return skillsPath === "" ? "." : skillsPath;
 }
-/** Lists the files of HEAD under `skillsPath` (`git ls-tree -r`). */
+/** Lists the files of HEAD under `skillsPath` with their sizes (`git ls-tree -r --long`). */
 async function listCommitEntries(root, skillsPath) {
     const output = await runGit(root, [
         "ls-tree",
         "-r",
         "-z",
+        "--long",
         "--full-tree",
         "HEAD",
         "--",
@@ -45529,12 +45265,16 @@ async function listCommitEntries(root, skillsPath) {
     ]);
     const entries = [];
     for (const record of splitRecords(output)) {
-        // <mode> SP <type> SP <oid> TAB <path>
+        // <mode> SP <type> SP <oid> SP+ <size> TAB <path>; the size is "-" for a submodule.
         const tab = record.indexOf("\t");
-        const [mode, , oid] = record.slice(0, tab).split(" ");
+        const [mode, , oid, size] = record
+            .slice(0, tab)
+            .split(" ")
+            .filter((field) => field !== "");
         if (tab === -1 || mode === undefined || oid === undefined)
             continue;
-        entries.push({ path: record.slice(tab + 1), mode, oid });
+        const bytes = size === undefined || size === "-" ? undefined : Number(size);
+        entries.push({ path: record.slice(tab + 1), mode, oid, size: bytes });
     }
     return entries;
 }
@@ -45656,141 +45396,6 @@ function readBlobs(root, oids, onBlob) {
     });
 }
 
-;// CONCATENATED MODULE: ./publisher/input-checks.ts
-/**
- * Checks of single publish settings as a user types them, shared by the
- * Action's inputs and the CLI's flags. Each check returns the reason a value
- * is invalid, or `undefined` when it is valid, so each adapter can name its
- * own input or flag in the message.
- */
-
-
-/** A Cloudflare account id: 32 lowercase hex digits. */
-const ACCOUNT_ID_PATTERN = /^[0-9a-f]{32}$/;
-/** R2 jurisdictions with their own endpoint host; `""` is the default one. */
-const JURISDICTIONS = ["", "default", "eu", "fedramp"];
-/** S3 bucket names: 3 to 63 lowercase letters, digits, dots and hyphens. */
-const BUCKET_PATTERN = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const REGION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const MIN_CONCURRENCY = 1;
-const MAX_CONCURRENCY = 256;
-function checkBucket(value) {
-    if (BUCKET_PATTERN.test(value) && !value.includes(".."))
-        return undefined;
-    return "expected 3 to 63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit";
-}
-function checkAccountId(value) {
-    return ACCOUNT_ID_PATTERN.test(value)
-        ? undefined
-        : "expected the 32 lowercase hex digits of a Cloudflare account id (Dashboard > R2 > Account details)";
-}
-function isJurisdiction(value) {
-    return JURISDICTIONS.includes(value);
-}
-function checkRegion(value) {
-    return REGION_PATTERN.test(value)
-        ? undefined
-        : 'expected a region name such as "auto" (R2) or "us-east-1"';
-}
-/** Checks an http or https URL without credentials, query or fragment. */
-function checkHttpUrl(value) {
-    let url;
-    try {
-        url = new URL(value);
-    }
-    catch {
-        return "expected an absolute http:// or https:// URL";
-    }
-    if (url.protocol !== "https:" && url.protocol !== "http:") {
-        return `expected an http:// or https:// URL, got the scheme "${url.protocol}"`;
-    }
-    if (url.username !== "" || url.password !== "") {
-        return "the URL must not contain a user name or password; pass credentials separately";
-    }
-    if (url.search !== "" || url.hash !== "") {
-        return "the URL must not contain a query or fragment";
-    }
-    return undefined;
-}
-/** Checks an access key id or secret key: non-empty, without whitespace. */
-function checkCredential(value) {
-    return /^\S+$/.test(value) ? undefined : "expected a non-empty value without spaces";
-}
-/**
- * Checks a webhook secret: one or more space-separated `whsec_` secrets. The
- * reason never contains the secret.
- */
-function checkWebhookSecret(value) {
-    const secrets = splitSecrets(value);
-    if (secrets.length === 0)
-        return 'expected "whsec_" followed by base64 key bytes';
-    for (const [index, secret] of secrets.entries()) {
-        try {
-            decodeSecret(secret, secrets.length > 1 ? `secret number ${index + 1}` : "secret");
-        }
-        catch (error) {
-            if (error instanceof InvalidSecretError)
-                return error.message;
-            throw error;
-        }
-    }
-    return undefined;
-}
-/** Parses a concurrency value, or returns the reason it is invalid. */
-function parseConcurrency(value) {
-    const number = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-    if (!Number.isSafeInteger(number) || number < MIN_CONCURRENCY || number > MAX_CONCURRENCY) {
-        return {
-            reason: `expected a whole number of requests from ${MIN_CONCURRENCY} to ${MAX_CONCURRENCY}`,
-        };
-    }
-    return { value: number };
-}
-/** Parses a YAML 1.2 boolean (`true`, `True`, `TRUE`, `false`, ...). */
-function parseBoolean(value) {
-    if (["true", "True", "TRUE"].includes(value))
-        return { value: true };
-    if (["false", "False", "FALSE"].includes(value))
-        return { value: false };
-    return { reason: 'expected "true" or "false"' };
-}
-/**
- * Parses a skills folder relative to the repository root: `./` and
- * trailing slashes are dropped, `.` becomes `""` (skills at the root), and
- * an absolute or unsafe path returns the reason.
- */
-function input_checks_parseSkillsPath(value) {
-    if (value.startsWith("/")) {
-        return { reason: 'expected a path relative to the repository root, such as "skills"' };
-    }
-    const trimmed = value.replace(/^(?:\.\/)+/, "").replace(/\/+$/, "");
-    if (trimmed === "" || trimmed === ".")
-        return { value: "" };
-    const reason = checkRelativePath(trimmed);
-    if (reason !== undefined) {
-        return { reason: `${reason}; expected a folder inside the repository, such as "skills"` };
-    }
-    return { value: trimmed };
-}
-/** Returns the R2 S3 endpoint of an account in a jurisdiction. */
-function r2Endpoint(accountId, jurisdiction) {
-    const zone = jurisdiction === "" || jurisdiction === "default" ? "" : `${jurisdiction}.`;
-    return `https://${accountId}.${zone}r2.cloudflarestorage.com`;
-}
-/**
- * Checks whether requests put the bucket in the path (`endpoint/bucket/key`). Every
- * endpoint but AWS S3's own accepts path-style requests, and local servers
- * and most self-hosted stores accept nothing else.
- */
-function usesPathStyle(endpoint) {
-    const host = new URL(endpoint).hostname;
-    return !(host === "amazonaws.com" || host.endsWith(".amazonaws.com"));
-}
-
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./publisher/symlinks.ts
 /**
  * Symlink policy: a symlink whose target resolves to a file inside the skills
@@ -45847,6 +45452,9 @@ function resolveLink(path, target, lookup) {
  * mode they are the tracked files as they are on disk (deleted ones are
  * absent) plus untracked files git does not ignore. Symlinks are resolved by
  * the policy in `symlinks.ts`, and submodules and nested repositories are errors.
+ *
+ * Listing reads no file contents except symlink targets; `hashEntries`
+ * reads and hashes them, or the publisher hashes each file as it uploads it.
  */
 
 
@@ -45856,10 +45464,22 @@ function resolveLink(path, target, lookup) {
 
 
 
-/** Files hashed from disk at once. */
+
+/** Files listed or hashed from disk at once. */
 const READ_CONCURRENCY = 16;
 function sha256Of(bytes) {
     return (0,external_node_crypto_.createHash)("sha256").update(bytes).digest("hex");
+}
+/**
+ * Returns git's object id of a blob with these bytes: SHA-1 over
+ * `blob <size>\0<bytes>`, or SHA-256 for a repository whose object ids have
+ * 64 digits (`git init --object-format=sha256`).
+ */
+function blobIdOf(bytes, idLength) {
+    return (0,external_node_crypto_.createHash)(idLength === 64 ? "sha256" : "sha1")
+        .update(`blob ${bytes.byteLength}\0`)
+        .update(bytes)
+        .digest("hex");
 }
 function modeOf(gitMode) {
     return gitMode === "100755" ? MODE_EXECUTABLE : MODE_REGULAR;
@@ -45905,6 +45525,7 @@ async function collectCommitTree(root, skillsPath) {
                 path,
                 kind: "file",
                 mode: modeOf(gitEntry.mode),
+                size: gitEntry.size ?? -1,
                 content: { kind: "blob", oid: gitEntry.oid },
             });
         }
@@ -45917,50 +45538,89 @@ async function collectCommitTree(root, skillsPath) {
             path: relativeTo(skillsPath, link.path),
             kind: "symlink",
             mode: MODE_REGULAR,
+            size: -1,
             content: { kind: "blob", oid: link.oid },
             target: targets.get(link.oid) ?? "",
         });
     }
-    const resolved = resolveEntries(listing, skillsPath);
-    const digests = new Map();
-    const oids = new Set();
-    for (const { content } of resolved)
-        if (content.kind === "blob")
-            oids.add(content.oid);
-    await readBlobs(root, [...oids], (oid, bytes) => {
-        digests.set(oid, { size: bytes.byteLength, sha256: sha256Of(bytes) });
-    });
-    const files = resolved.map(({ path, mode, content }) => {
+    const entries = resolveEntries(listing, skillsPath).map(({ path, mode, size, content }) => {
         const oid = content.kind === "blob" ? content.oid : "";
-        const digest = digests.get(oid);
-        if (digest === undefined) {
-            throw new PublishError("git", `git cat-file returned no content for ${path} (${oid})`);
-        }
-        const absolutePath = (0,external_node_path_.join)(root, displayPath(skillsPath, path));
-        return { path, mode, ...digest, read: () => readCommitted(root, absolutePath, oid, digest) };
+        const display = displayPath(skillsPath, path);
+        const absolutePath = (0,external_node_path_.join)(root, display);
+        return {
+            path,
+            display,
+            mode,
+            size,
+            read: () => readCommitted(root, absolutePath, oid, size),
+        };
     });
-    return { files, paths: listing.paths, problems: listing.problems };
+    return { entries, paths: listing.paths, problems: listing.problems };
 }
 /**
  * Reads a committed file's bytes from the work tree when they are the
- * committed bytes (size and SHA-256 match, the usual case after a checkout),
- * else from git. A `git cat-file` process per file cost about 20 ms of
- * spawning each and dominated a full publish of 1,000 files.
+ * committed bytes (git's object id matches, the usual case after a
+ * checkout), else from git. A `git cat-file` process per file cost about
+ * 20 ms of spawning each and dominated a full publish of 1,000 files.
  */
-async function readCommitted(root, absolutePath, oid, expected) {
+async function readCommitted(root, absolutePath, oid, size) {
     try {
-        // stat first, so a FIFO or a much larger file in its place is never read.
-        const stats = await (0,promises_.stat)(absolutePath);
-        if (stats.isFile() && stats.size === expected.size) {
-            const bytes = await (0,promises_.readFile)(absolutePath);
-            if (sha256Of(bytes) === expected.sha256)
-                return bytes;
-        }
+        const bytes = await readListedSize(absolutePath, size);
+        if (bytes !== undefined && blobIdOf(bytes, oid.length) === oid)
+            return bytes;
     }
     catch {
         // Missing or unreadable in the work tree: git has the committed bytes.
     }
     return readBlob(root, oid);
+}
+/**
+ * Reads a file that should have `size` bytes with one read of `size + 1`
+ * bytes, or returns `undefined` when it has another size. That is three
+ * calls (open, read, close) where `stat` and `readFile` make five, and a
+ * much larger file in its place is never read whole. `O_NONBLOCK` keeps a
+ * FIFO in its place from waiting for a writer. A short read that is not the
+ * end of the file only sends the caller to git.
+ */
+async function readListedSize(path, size) {
+    if (size < 0) {
+        const stats = await (0,promises_.stat)(path);
+        return stats.isFile() ? (0,promises_.readFile)(path) : undefined;
+    }
+    const handle = await (0,promises_.open)(path, external_node_fs_.constants.O_RDONLY | external_node_fs_.constants.O_NONBLOCK);
+    try {
+        const buffer = Buffer.allocUnsafe(size + 1);
+        const { bytesRead } = await handle.read(buffer, 0, size + 1, 0);
+        return bytesRead === size ? buffer.subarray(0, size) : undefined;
+    }
+    finally {
+        await handle.close();
+    }
+}
+/**
+ * Reads and hashes every entry. Each file's `read()` checks that its bytes
+ * still have the hashed SHA-256, so a file saved again in the middle of a
+ * publish fails it instead of publishing bytes the manifest does not describe.
+ */
+async function hashEntries(entries) {
+    const limit = createLimiter(READ_CONCURRENCY);
+    return Promise.all(entries.map((entry) => limit(async () => {
+        const bytes = await entry.read();
+        const sha256 = sha256Of(bytes);
+        return {
+            path: entry.path,
+            mode: entry.mode,
+            size: bytes.byteLength,
+            sha256,
+            read: async () => {
+                const current = await entry.read();
+                if (sha256Of(current) !== sha256) {
+                    throw new PublishError("source-changed", `${entry.display} changed on disk while publishing: run the publish again once the file is saved`);
+                }
+                return current;
+            },
+        };
+    })));
 }
 /** Collects tracked and untracked, not ignored files under `skillsPath` as they are on disk. */
 async function collectWorkingTree(root, skillsPath) {
@@ -46011,6 +45671,7 @@ async function collectWorkingTree(root, skillsPath) {
                 path,
                 kind: "symlink",
                 mode: MODE_REGULAR,
+                size: -1,
                 content: { kind: "disk", absolutePath },
                 target: await onDisk(display, () => (0,promises_.readlink)(absolutePath, "utf8")),
             };
@@ -46033,6 +45694,7 @@ async function collectWorkingTree(root, skillsPath) {
             path,
             kind: "file",
             mode: executable ? MODE_EXECUTABLE : MODE_REGULAR,
+            size: stats.size,
             content: { kind: "disk", absolutePath },
         };
     })));
@@ -46042,27 +45704,18 @@ async function collectWorkingTree(root, skillsPath) {
         listing.entries.push(entry);
         listing.paths.push(entry.path);
     }
-    const resolved = resolveEntries(listing, skillsPath);
-    const files = await Promise.all(resolved.map(({ path, mode, content }) => limit(async () => {
+    const entries = resolveEntries(listing, skillsPath).map(({ path, mode, size, content }) => {
         const absolutePath = content.kind === "disk" ? content.absolutePath : "";
         const display = displayPath(skillsPath, path);
-        const bytes = await onDisk(display, () => (0,promises_.readFile)(absolutePath));
-        const sha256 = sha256Of(bytes);
         return {
             path,
+            display,
             mode,
-            size: bytes.byteLength,
-            sha256,
-            read: async () => {
-                const current = await onDisk(display, () => (0,promises_.readFile)(absolutePath));
-                if (sha256Of(current) !== sha256) {
-                    throw new PublishError("source-changed", `${displayPath(skillsPath, path)} changed on disk while publishing: run the publish again once the file is saved`);
-                }
-                return current;
-            },
+            size,
+            read: () => onDisk(display, () => (0,promises_.readFile)(absolutePath)),
         };
-    })));
-    return { files, paths: listing.paths.sort(), problems: listing.problems };
+    });
+    return { entries, paths: listing.paths.sort(), problems: listing.problems };
 }
 /** Runs a file system call on a file to publish, turning its failure into a `PublishError`. */
 async function onDisk(display, work) {
@@ -46175,17 +45828,30 @@ async function validateSkills(input) {
             message: `No skills found: expected folders with a ${SKILL_FILE} under ${JSON.stringify(skillsPath || ".")}; check the skills path`,
         });
     }
-    const byPath = new Map(tree.files.map((file) => [file.path, file]));
+    const byPath = new Map(tree.entries.map((entry) => [entry.path, entry]));
     const skills = [];
     for (const folder of shape.skills) {
         const path = `${folder}/${SKILL_FILE}`;
-        const file = byPath.get(path);
+        const entry = byPath.get(path);
         // A SKILL.md that is a broken symlink already has its problem.
-        if (file === undefined)
+        if (entry === undefined)
             continue;
+        if (entry.size > MAX_SKILL_FILE_BYTES) {
+            // Too large to publish, so not worth reading into memory.
+            const result = validateSkillFile({
+                folder,
+                file: display(path),
+                text: "",
+                size: entry.size,
+                level: input.level,
+            });
+            problems.push(...result.problems);
+            continue;
+        }
+        const bytes = await entry.read();
         let text;
         try {
-            text = new TextDecoder("utf-8", { fatal: true }).decode(await file.read());
+            text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
         }
         catch (error) {
             if (error instanceof PublishError)
@@ -46202,7 +45868,7 @@ async function validateSkills(input) {
             folder,
             file: display(path),
             text,
-            size: file.size,
+            size: bytes.byteLength,
             level: input.level,
         });
         problems.push(...result.problems);
@@ -46211,8 +45877,8 @@ async function validateSkills(input) {
         }
     }
     const skillFolders = new Set(shape.skills);
-    const files = tree.files.filter((file) => skillFolders.has(file.path.split("/")[0] ?? ""));
-    return { problems: sortProblems(problems), skills, files };
+    const entries = tree.entries.filter((entry) => skillFolders.has(entry.path.split("/")[0] ?? ""));
+    return { problems: sortProblems(problems), skills, entries };
 }
 
 ;// CONCATENATED MODULE: ./publisher/version.ts
@@ -46238,17 +45904,21 @@ function contentDigest(files) {
 function sameFiles(a, b) {
     return contentDigest(a) === contentDigest(b);
 }
-/** Resolves the version of `files`, collected from `root` in `mode`. */
-async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
+/**
+ * Resolves the version of the files collected from `root` in `mode`. Only
+ * working-tree mode needs their digests, so only it calls `hashFiles`.
+ */
+async function resolveVersion(root, skillsPath, mode, hashFiles, now = new Date()) {
     const sha = await headSha(root);
     if (sha !== null) {
         const head = await readCommit(root, sha);
         const clean = { version: sha, commit: { ...head, dirty: false } };
         if (mode === "commit")
             return clean;
+        const files = await hashFiles();
         const headTree = await collectCommitTree(root, normalizeSkillsPath(skillsPath));
         // Compare only files inside skill folders, as `validateSkills` returns them.
-        const headFiles = headTree.files.filter((file) => file.path.includes("/"));
+        const headFiles = await hashEntries(headTree.entries.filter((entry) => entry.path.includes("/")));
         if (sameFiles(headFiles, files))
             return clean;
         return {
@@ -46258,6 +45928,7 @@ async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
             commit: { ...head, timestamp: now.toISOString(), dirty: true },
         };
     }
+    const files = await hashFiles();
     return {
         version: localVersionId(contentDigest(files)),
         commit: {
@@ -46270,6 +45941,748 @@ async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
     };
 }
 
+;// CONCATENATED MODULE: ./publisher/checked-source.ts
+/**
+ * The validate phase of a publish: validate the skills, log every problem
+ * and resolve the version the files would be published as.
+ */
+
+
+
+
+/** Validates the source, logs every problem and resolves the version. */
+async function readSource(settings, logger) {
+    const source = settings.source;
+    const result = await validateSkills({
+        repositoryRoot: source.repositoryRoot,
+        skillsPath: source.skillsPath,
+        mode: source.mode,
+        level: settings.validation,
+    });
+    for (const problem of result.problems) {
+        const line = formatProblem(problem);
+        if (problem.severity === "error")
+            logger.error(line);
+        else
+            logger.warn(line);
+    }
+    let files;
+    const version = await resolveVersion(source.repositoryRoot, normalizeSkillsPath(source.skillsPath), source.mode, async () => {
+        files = await hashEntries(result.entries);
+        return files;
+    });
+    logger.info(`Found ${result.skills.length} skills and ${result.entries.length} files for version ${version.version}`);
+    return { ...result, ...version, files };
+}
+
+;// CONCATENATED MODULE: ./publisher/finalize.ts
+/**
+ * The last writes of a publish: the manifest, which makes the version
+ * complete, and then the channel's head, which makes it the channel's base
+ * for the next publish.
+ */
+
+
+
+const JSON_CONTENT_TYPE = "application/json";
+/** Writes the manifest; returns the bytes sent. */
+async function writeManifest(store, key, serialized, logger) {
+    const bytes = new TextEncoder().encode(serialized.text);
+    await store.put(key, bytes, {
+        contentType: JSON_CONTENT_TYPE,
+        metadata: { sha256: serialized.sha256 },
+    });
+    logger.info(`Wrote ${key}`, { sha256: serialized.sha256 });
+    return bytes.byteLength;
+}
+/**
+ * Writes the channel's head and returns it with the bytes sent. Two
+ * publishes to one channel can overlap, and the older may finish last. So
+ * when the stored head already names another version with a newer commit, it
+ * is kept and no bytes are sent, because the head is the next publish's base
+ * and should stay on the newest commit.
+ *
+ * NOTE: the read and the write are two requests, so two publishes finishing
+ * at the same moment can still leave the older head. That costs the next
+ * publish extra uploads but never a wrong snapshot, because plans compare
+ * content. The Worker orders versions by commit time on its own.
+ */
+async function writeHead(store, input, logger) {
+    const head = headSchema.parse({
+        schema: 1,
+        channel: input.channel,
+        version: input.manifest.version,
+        manifestKey: input.manifestKey,
+        manifestSha256: input.manifestSha256,
+        base: input.base,
+        commit: { sha: input.manifest.commit.sha, timestamp: input.manifest.commit.timestamp },
+        run: input.run,
+        publishedAt: new Date().toISOString(),
+    });
+    const key = headKey(input.root, input.channel);
+    const newer = await findNewerHead(store, key, head);
+    if (newer !== undefined) {
+        logger.warn(`Kept ${key}: it names version ${newer.version}, committed at ${newer.commit.timestamp}, newer than ${head.version} committed at ${head.commit.timestamp}`);
+        return { head, bytes: 0 };
+    }
+    const bytes = new TextEncoder().encode(toStoredJson(head));
+    await store.put(key, bytes, { contentType: JSON_CONTENT_TYPE, metadata: {} });
+    logger.info(`Wrote ${key}: channel ${input.channel} is at ${head.version}`);
+    return { head, bytes: bytes.byteLength };
+}
+/** Returns the stored head when it names another version with a newer commit. */
+async function findNewerHead(store, key, head) {
+    const text = await store.getText(key);
+    if (text === undefined)
+        return undefined;
+    const parsed = parseHead(text);
+    if ("reason" in parsed)
+        return undefined;
+    const stored = parsed.head;
+    if (stored.version === head.version)
+        return undefined;
+    const storedTime = Date.parse(stored.commit.timestamp);
+    const ownTime = Date.parse(head.commit.timestamp);
+    return storedTime > ownTime ? stored : undefined;
+}
+
+;// CONCATENATED MODULE: ./core/logger.ts
+/** A logger that drops everything, for callers that want no output. */
+const silentLogger = {
+    debug() { },
+    info() { },
+    warn() { },
+    error() { },
+    group: (_name, work) => work(),
+};
+/**
+ * Returns a logger that keeps lines instead of writing them, for work that
+ * runs ahead of the phase whose log group should show its lines.
+ */
+function createBufferedLogger() {
+    let lines = [];
+    const keep = (level) => (message, fields) => {
+        lines.push(fields === undefined ? { level, message } : { level, message, fields });
+    };
+    return {
+        debug: keep("debug"),
+        info: keep("info"),
+        warn: keep("warn"),
+        error: keep("error"),
+        group: (_name, work) => work(),
+        replay(target) {
+            const kept = lines;
+            lines = [];
+            for (const line of kept) {
+                if (line.fields === undefined)
+                    target[line.level](line.message);
+                else
+                    target[line.level](line.message, line.fields);
+            }
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./core/content-type.ts
+/** Content types by file extension, for object metadata and the manifest. */
+const TEXT = "; charset=utf-8";
+const BY_EXTENSION = {
+    md: `text/markdown${TEXT}`,
+    markdown: `text/markdown${TEXT}`,
+    txt: `text/plain${TEXT}`,
+    text: `text/plain${TEXT}`,
+    csv: `text/csv${TEXT}`,
+    tsv: `text/tab-separated-values${TEXT}`,
+    html: `text/html${TEXT}`,
+    htm: `text/html${TEXT}`,
+    css: `text/css${TEXT}`,
+    xml: `application/xml${TEXT}`,
+    json: `application/json${TEXT}`,
+    jsonl: `application/x-ndjson${TEXT}`,
+    yaml: `application/yaml${TEXT}`,
+    yml: `application/yaml${TEXT}`,
+    toml: `application/toml${TEXT}`,
+    js: `text/javascript${TEXT}`,
+    mjs: `text/javascript${TEXT}`,
+    cjs: `text/javascript${TEXT}`,
+    ts: `text/x-typescript${TEXT}`,
+    py: `text/x-python${TEXT}`,
+    sh: `text/x-shellscript${TEXT}`,
+    bash: `text/x-shellscript${TEXT}`,
+    rb: `text/x-ruby${TEXT}`,
+    go: `text/x-go${TEXT}`,
+    rs: `text/x-rust${TEXT}`,
+    sql: `application/sql${TEXT}`,
+    svg: "image/svg+xml",
+    png: "image/png",
+    jpg: "image/jpeg",
+    jpeg: "image/jpeg",
+    gif: "image/gif",
+    webp: "image/webp",
+    ico: "image/vnd.microsoft.icon",
+    pdf: "application/pdf",
+    zip: "application/zip",
+    gz: "application/gzip",
+    tar: "application/x-tar",
+    wasm: "application/wasm",
+    woff: "font/woff",
+    woff2: "font/woff2",
+    ttf: "font/ttf",
+    otf: "font/otf",
+    docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    pptx: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+};
+const DEFAULT_CONTENT_TYPE = "application/octet-stream";
+/** Returns the content type for a path by its extension, case-insensitively. */
+function contentTypeOf(path) {
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    const dot = name.lastIndexOf(".");
+    if (dot <= 0)
+        return DEFAULT_CONTENT_TYPE;
+    return BY_EXTENSION[name.slice(dot + 1).toLowerCase()] ?? DEFAULT_CONTENT_TYPE;
+}
+
+;// CONCATENATED MODULE: ./core/plan.ts
+/**
+ * The upload plan: which files of a new version travel from the runner,
+ * which are copied server side from the base version, and which are gone.
+ * Decided by content (sha256 and mode), never by git's diff, so first
+ * pushes, force pushes, shallow clones and re-runs all plan correctly.
+ */
+
+
+function contentKey(sha256, mode, contentType) {
+    return `${sha256}:${mode}:${contentType}`;
+}
+/** Indexes the base manifest by path and by content. */
+function indexBase(base) {
+    const byPath = new Map((base?.files ?? []).map((file) => [file.path, file]));
+    const byContent = new Map();
+    for (const file of base?.files ?? []) {
+        byContent.set(contentKey(file.sha256, file.mode, file.contentType), file.path);
+    }
+    return {
+        version: base?.version ?? null,
+        isUnchanged(file) {
+            const previous = byPath.get(file.path);
+            return (previous !== undefined && previous.sha256 === file.sha256 && previous.mode === file.mode);
+        },
+        findContent(file) {
+            return byContent.get(contentKey(file.sha256, file.mode, contentTypeOf(file.path)));
+        },
+    };
+}
+/**
+ * Decides one file: copy it from the same path of the base when unchanged,
+ * from another path of the base when that has the same content, else upload.
+ */
+function decideFile(file, base) {
+    if (base.version === null)
+        return { kind: "upload" };
+    if (base.isUnchanged(file))
+        return { kind: "copy", from: file.path };
+    const from = base.findContent(file);
+    return from === undefined ? { kind: "upload" } : { kind: "copy", from };
+}
+/**
+ * Returns the planned uploads that `decideFile` copies from another path of
+ * the base (renamed or duplicated files): the source path by new path.
+ */
+function findRenamed(plan, base) {
+    const renamed = new Map();
+    for (const file of plan.upload) {
+        const action = decideFile(file, base);
+        if (action.kind === "copy")
+            renamed.set(file.path, action.from);
+    }
+    return renamed;
+}
+function skillOf(path) {
+    const slash = path.indexOf("/");
+    return slash === -1 ? path : path.slice(0, slash);
+}
+/** Plans a new version of `files` against the base manifest, if any. */
+function planVersion(files, base) {
+    const index = indexBase(base);
+    const upload = [];
+    const copy = [];
+    for (const file of files) {
+        if (index.isUnchanged(file))
+            copy.push(file);
+        else
+            upload.push(file);
+    }
+    const current = new Set(files.map((file) => file.path));
+    const remove = (base?.files ?? [])
+        .map((file) => file.path)
+        .filter((path) => !current.has(path))
+        .sort();
+    const skills = new Map();
+    const entry = (name) => {
+        let change = skills.get(name);
+        if (change === undefined) {
+            change = { name, status: "unchanged", files: 0, bytes: 0, uploadBytes: 0 };
+            skills.set(name, change);
+        }
+        return change;
+    };
+    const baseSkills = new Set((base?.skills ?? []).map((skill) => skill.name));
+    for (const file of copy) {
+        const change = entry(skillOf(file.path));
+        change.files += 1;
+        change.bytes += file.size;
+    }
+    for (const file of upload) {
+        const change = entry(skillOf(file.path));
+        change.files += 1;
+        change.bytes += file.size;
+        change.uploadBytes += file.size;
+        change.status = "changed";
+    }
+    for (const path of remove) {
+        const name = skillOf(path);
+        if (current.has(path))
+            continue;
+        const change = skills.get(name);
+        if (change !== undefined)
+            change.status = "changed";
+    }
+    for (const change of skills.values()) {
+        if (!baseSkills.has(change.name))
+            change.status = "added";
+    }
+    for (const name of baseSkills) {
+        if (!skills.has(name))
+            skills.set(name, { name, status: "removed", files: 0, bytes: 0, uploadBytes: 0 });
+    }
+    return {
+        base: base?.version ?? null,
+        upload,
+        copy,
+        remove,
+        skills: [...skills.values()].sort((a, b) => comparePaths(a.name, b.name)),
+    };
+}
+
+;// CONCATENATED MODULE: ./publisher/base.ts
+/**
+ * Reads what the bucket already contains for a publish: the channel's head, the
+ * manifest it names (the base to plan against) and any manifest of the
+ * version being published. Read-only, so dry runs use it too.
+ */
+
+
+
+
+
+/** Reads the channel's head, its manifest and the manifest of `version`. */
+async function readBucketState(store, root, channel, version, logger) {
+    const [existing, head] = await Promise.all([
+        readExisting(store, keys_manifestKey(root, version)),
+        readHead(store, headKey(root, channel), logger),
+    ]);
+    if (head === undefined)
+        return { head, base: null, existing };
+    if (head.version === version && existing !== undefined) {
+        return { head, base: existing.manifest, existing };
+    }
+    const key = keys_manifestKey(root, head.version);
+    const text = await store.getText(key);
+    if (text === undefined) {
+        logger.warn(`The head of channel ${channel} names version ${head.version}, but ${key} does not exist; uploading every file`);
+        return { head, base: null, existing };
+    }
+    try {
+        return { head, base: parseManifest(text, key), existing };
+    }
+    catch (error) {
+        logger.warn(`${messageOf(error)}; uploading every file`);
+        return { head, base: null, existing };
+    }
+}
+async function readHead(store, key, logger) {
+    const text = await store.getText(key);
+    if (text === undefined) {
+        logger.warn(`No head at ${key} (first publish to this channel); uploading every file`);
+        return undefined;
+    }
+    const parsed = parseHead(text);
+    if ("reason" in parsed) {
+        logger.warn(`The head at ${key} is unusable (${parsed.reason}); uploading every file`);
+        return undefined;
+    }
+    return parsed.head;
+}
+async function readExisting(store, key) {
+    const text = await store.getText(key);
+    if (text === undefined)
+        return undefined;
+    try {
+        return { manifest: parseManifest(text, key), sha256: await sha256Hex(text) };
+    }
+    catch (error) {
+        throw new PublishError("version-conflict", `${messageOf(error)}. Manifests are never rewritten, so this version cannot be published again; delete ${key} only if no Worker serves this version, then re-run`, { cause: error });
+    }
+}
+
+;// CONCATENATED MODULE: ./publisher/planning.ts
+/**
+ * The plan phase: read what the bucket has for the channel and the version
+ * (read-only, so dry runs use it too), plan the new version against the
+ * head's manifest by content, and report the plan.
+ */
+
+
+
+
+/**
+ * Reads the bucket state for HEAD's commit while validation runs: in commit
+ * mode that commit is the version, and the reads do not depend on the
+ * result of validation. Never rejects; resolves to `undefined` when HEAD
+ * cannot be read, which validation then reports. The lines the reads log
+ * wait for `readState`, so they show in the plan phase.
+ */
+async function prefetchState(store, root, channel, repositoryRoot) {
+    const version = await headSha(repositoryRoot).catch(() => null);
+    if (version === null)
+        return undefined;
+    const lines = createBufferedLogger();
+    try {
+        return { version, lines, state: await readBucketState(store, root, channel, version, lines) };
+    }
+    catch (error) {
+        return { version, lines, error };
+    }
+}
+/**
+ * Reads the channel's head, its manifest and any manifest of `version`;
+ * without a store, none. Uses the prefetched state when it is for `version`.
+ */
+async function readState(store, root, channel, version, logger, prefetched) {
+    if (store === undefined) {
+        logger.warn("No bucket configured: planning against no base");
+        return { head: undefined, base: null, existing: undefined };
+    }
+    const early = await prefetched;
+    // Another version means HEAD moved during validation; read again for the validated one.
+    if (early === undefined || early.version !== version) {
+        return readBucketState(store, root, channel, version, logger);
+    }
+    early.lines.replay(logger);
+    if ("error" in early)
+        throw early.error;
+    return early.state;
+}
+/** Plans `files` against the base manifest and logs the plan. */
+function planFiles(files, base, logger) {
+    const plan = planVersion(files, base);
+    const renamed = findRenamed(plan, indexBase(base));
+    logPlan(plan, renamed, logger);
+    return { plan, renamed };
+}
+/** Returns the planned counts; a run replaces uploaded and copied with what it did. */
+function plannedCounts(plan, renamed) {
+    const uploads = plan.upload.filter((file) => !renamed.has(file.path));
+    return {
+        base: plan.base,
+        uploaded: uploads.length,
+        copied: plan.copy.length + renamed.size,
+        removed: plan.remove.length,
+        bytesUploaded: uploads.reduce((sum, file) => sum + file.size, 0),
+        skillChanges: plan.skills,
+        changedSkills: plan.skills
+            .filter((skill) => skill.status !== "unchanged")
+            .map((skill) => skill.name),
+    };
+}
+function logPlan(plan, renamed, logger) {
+    const counts = plannedCounts(plan, renamed);
+    logger.info(`Plan against ${plan.base ?? "no base"}: upload ${counts.uploaded}, copy ${counts.copied}, remove ${counts.removed}`);
+    for (const skill of plan.skills) {
+        logger.info(`${skill.name}: ${skill.status}`, {
+            files: skill.files,
+            bytes: skill.bytes,
+            uploadBytes: skill.uploadBytes,
+        });
+    }
+    for (const file of plan.upload) {
+        const source = renamed.get(file.path);
+        if (source === undefined)
+            logger.debug(`upload ${file.path}`, { bytes: file.size });
+        else
+            logger.debug(`copy ${file.path} from ${source}`);
+    }
+    for (const file of plan.copy)
+        logger.debug(`copy ${file.path}`);
+    for (const path of plan.remove)
+        logger.debug(`remove ${path}`);
+}
+
+;// CONCATENATED MODULE: ./core/metadata.ts
+/**
+ * User metadata of each uploaded object (`x-amz-meta-*`). S3 allows only
+ * US-ASCII here and at most 2 KB for all keys and values together, so human
+ * text (author, commit subject) is percent-encoded and cut to a budget; the
+ * manifest has the full text. `mode` and `mtime` are what s3fs reads to show
+ * a file's permissions and time.
+ */
+/** S3's limit for user metadata keys and values together, in bytes. */
+const MAX_METADATA_BYTES = 2048;
+const AUTHOR_BUDGET = 256;
+const MESSAGE_BUDGET = 1024;
+/**
+ * Percent-encodes `text` (as `encodeURIComponent` does) and cuts it at a
+ * code point boundary so the result is at most `budget` ASCII characters.
+ */
+function encodeBounded(text, budget) {
+    let out = "";
+    for (const codePoint of text) {
+        let encoded;
+        try {
+            encoded = encodeURIComponent(codePoint);
+        }
+        catch {
+            encoded = "%EF%BF%BD"; // an unpaired surrogate becomes U+FFFD
+        }
+        if (out.length + encoded.length > budget)
+            break;
+        out += encoded;
+    }
+    return out;
+}
+/** Returns metadata keys (without the `x-amz-meta-` prefix) and ASCII values. */
+function objectMetadata(input) {
+    const metadata = {
+        sha256: input.sha256,
+        mode: String(input.mode),
+        mtime: String(Math.floor(input.mtime)),
+        commit: input.commit ?? "uncommitted",
+    };
+    if (input.author)
+        metadata.author = encodeBounded(input.author, AUTHOR_BUDGET);
+    if (input.message) {
+        const subject = input.message.split("\n")[0] ?? "";
+        metadata.message = encodeBounded(subject, MESSAGE_BUDGET);
+    }
+    return metadata;
+}
+/** Size of user metadata as S3 counts it: key and value bytes of every entry. */
+function metadataBytes(metadata) {
+    let total = 0;
+    for (const [key, value] of Object.entries(metadata))
+        total += key.length + value.length;
+    return total;
+}
+
+;// CONCATENATED MODULE: ./publisher/upload.ts
+/**
+ * Writes a version's objects: new and changed files uploaded from the
+ * runner, unchanged, renamed and duplicated files copied server side from
+ * the base version (and uploaded after all when the base object is gone).
+ *
+ * A file whose digest is not known yet is read, hashed and decided in one
+ * step, so a publish reads each file once and its uploads start as soon as
+ * validation has passed, while other files are still being read. Every
+ * object is attempted before any failure is reported, so a re-run has less
+ * to do.
+ */
+
+
+
+
+
+
+
+/** Failures logged one by one after the first, which the thrown error carries. */
+const MAX_LOGGED_FAILURES = 10;
+/**
+ * Bytes of file contents held in memory at once. A file larger than this is
+ * read when nothing else is held.
+ */
+const MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024;
+/** Writes every item; throws `PublishError` if any failed. */
+async function writeVersion(input, logger) {
+    const { store, root, version, commit, base } = input;
+    // The store limits requests; these limits also bound the bytes read into memory.
+    const limit = createLimiter(input.concurrency);
+    const budget = createByteBudget(input.maxBytesInFlight ?? MAX_BYTES_IN_FLIGHT);
+    const counts = { uploaded: 0, copied: 0, bytesUploaded: 0 };
+    const files = new Array(input.items.length);
+    const mtime = Math.floor(Date.parse(commit.timestamp) / 1000);
+    const upload = async (file, bytes) => {
+        await store.put(objectKey(root, version, file.path), bytes, {
+            contentType: contentTypeOf(file.path),
+            sha256: file.sha256,
+            metadata: objectMetadata({
+                sha256: file.sha256,
+                mode: file.mode,
+                commit: commit.dirty ? null : commit.sha,
+                mtime,
+                author: commit.author.name,
+                message: commit.message,
+            }),
+        });
+        counts.uploaded += 1;
+        counts.bytesUploaded += bytes.byteLength;
+        logger.debug(`Uploaded ${file.path}`, { bytes: bytes.byteLength });
+    };
+    // Copies keep the base object's metadata (MetadataDirective COPY), whose
+    // commit and mtime name the version that first uploaded the bytes.
+    const write = async (item, index) => {
+        let bytes;
+        let file;
+        if (item.sha256 === undefined) {
+            bytes = await item.read();
+            file = { path: item.path, mode: item.mode, size: bytes.byteLength, sha256: sha256Of(bytes) };
+        }
+        else {
+            file = { path: item.path, mode: item.mode, size: item.size, sha256: item.sha256 };
+        }
+        files[index] = file;
+        const action = decideFile(file, base);
+        if (action.kind === "copy" && base.version !== null) {
+            const sourceKey = objectKey(root, base.version, action.from);
+            const result = await store.copy(sourceKey, objectKey(root, version, file.path));
+            if (result === "copied") {
+                counts.copied += 1;
+                logger.debug(`Copied ${file.path} from ${sourceKey}`);
+                return;
+            }
+            logger.warn(`${sourceKey} is missing from the base version; uploading ${file.path} instead`);
+        }
+        await upload(file, bytes ?? (await item.read()));
+    };
+    const results = await Promise.allSettled(input.items.map((item, index) => limit(() => budget(item.size, () => write(item, index)))));
+    throwFailures(results, input.items, version, logger);
+    return { files, counts };
+}
+/** Throws one `PublishError` for every rejected write, logging the first few. */
+function throwFailures(results, items, version, logger) {
+    const failures = [];
+    results.forEach((result, index) => {
+        if (result.status === "rejected") {
+            failures.push(`${items[index]?.path ?? "?"}: ${messageOf(result.reason)}`);
+        }
+    });
+    if (failures.length === 0)
+        return;
+    const firstError = results.find((result) => result.status === "rejected");
+    const cause = firstError?.status === "rejected" ? firstError.reason : undefined;
+    const code = cause instanceof PublishError ? cause.code : "store";
+    const logged = failures.slice(1, 1 + MAX_LOGGED_FAILURES);
+    for (const failure of logged)
+        logger.error(failure);
+    if (failures.length > logged.length + 1) {
+        logger.error(`${failures.length - logged.length - 1} more objects failed`);
+    }
+    throw new PublishError(code, `${failures.length} of ${items.length} objects of version ${version} failed, so its manifest was not written and the version is not published. First failure: ${failures[0] ?? ""}. Re-run the publish to complete it`, { cause });
+}
+
+;// CONCATENATED MODULE: ./publisher/write-phase.ts
+/**
+ * The write phase of a publish, two ways. A new version in commit mode is
+ * streamed: each file is read, hashed, decided and written in one step, and
+ * the manifest is built once every object is written. Otherwise (working
+ * tree, dry run, or a version that exists) every file is hashed first,
+ * because the version id, the plan or the check against the stored
+ * manifest needs all digests before anything is written.
+ */
+
+
+
+
+
+
+
+
+function manifestOf(checked, files, repository) {
+    return buildManifest({
+        version: checked.version,
+        repository,
+        commit: checked.commit,
+        skills: checked.skills,
+        files: files.map((file) => ({
+            path: file.path,
+            size: file.size,
+            sha256: file.sha256,
+            mode: file.mode === MODE_EXECUTABLE ? MODE_EXECUTABLE : MODE_REGULAR,
+            contentType: contentTypeOf(file.path),
+        })),
+    });
+}
+function checkSameContent(existing, manifest, version) {
+    if (sameContent(existing, manifest))
+        return;
+    throw new PublishError("version-conflict", `Version ${version} is already published with different files than this commit has. A published version never changes: a rewritten commit must get a new sha (amend or re-commit it), so check that the repository and skills path are the ones that published it`);
+}
+/** Records the planned counts, replaced by what the write did, and logs the totals. */
+function reportWrite(result, planned, counts, logger) {
+    Object.assign(result, planned, counts);
+    logger.info(`Uploaded ${counts.uploaded} files and copied ${counts.copied}`, {
+        bytes: counts.bytesUploaded,
+    });
+}
+/** Writes a new version in commit mode, hashing each file as it is written. */
+async function writeStreamed(context, state, result, logger) {
+    const { settings, root, checked, store } = context;
+    logger.info(`Planning against ${state.base?.version ?? "no base"}: each file is compared by content as it is read`);
+    return logger.group("upload", async () => {
+        const output = await writeVersion({
+            store,
+            root,
+            version: checked.version,
+            commit: checked.commit,
+            base: indexBase(state.base),
+            items: checked.entries,
+            concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
+        }, logger);
+        const { plan, renamed } = planFiles(output.files, state.base, logger);
+        reportWrite(result, plannedCounts(plan, renamed), output.counts, logger);
+        const manifest = manifestOf(checked, output.files, settings.source.repository);
+        return { manifest, serialized: await serializeManifest(manifest) };
+    });
+}
+/**
+ * Hashes every file, plans, then writes the objects unless the version
+ * exists with the same files. Returns `undefined` after a dry run, with the
+ * plan and the manifest's SHA-256 in `result`.
+ */
+async function writeHashed(context, state, result, logger) {
+    const { settings, root, checked, store } = context;
+    const { version } = checked;
+    const files = checked.files ?? (await hashEntries(checked.entries));
+    const manifest = manifestOf(checked, files, settings.source.repository);
+    const serialized = await serializeManifest(manifest);
+    const { plan, renamed } = planFiles(files, state.base, logger);
+    Object.assign(result, plannedCounts(plan, renamed));
+    if (state.existing !== undefined) {
+        checkSameContent(state.existing.manifest, manifest, version);
+        logger.info(`Version ${version} is already published with the same files, so no file is written: only the head and the notification`);
+        Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
+    }
+    if (settings.dryRun || store === undefined) {
+        result.outcome = "planned";
+        result.manifestSha256 = state.existing?.sha256 ?? serialized.sha256;
+        result.notifySkipped = "dry run";
+        logger.info("Dry run: nothing was written and no notification was sent");
+        return undefined;
+    }
+    if (state.existing === undefined) {
+        const output = await logger.group("upload", () => writeVersion({
+            store,
+            root,
+            version,
+            commit: checked.commit,
+            base: indexBase(state.base),
+            items: files,
+            concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
+        }, logger));
+        reportWrite(result, plannedCounts(plan, renamed), output.counts, logger);
+    }
+    return { manifest, serialized };
+}
+
 ;// CONCATENATED MODULE: ./publisher/publish.ts
 /**
  * Publishes the skills of a repository as one immutable version:
@@ -46277,9 +46690,6 @@ async function resolveVersion(root, skillsPath, mode, files, now = new Date()) {
  * manifest (last, so an interrupted run leaves no half version), then the
  * head, then notify the Worker.
  */
-
-
-
 
 
 
@@ -46329,46 +46739,6 @@ function checkSettings(settings) {
     }
     return { channel, root };
 }
-/** Validates the source, logs every problem and resolves the version. */
-async function readSource(settings, logger) {
-    const source = settings.source;
-    const result = await validateSkills({
-        repositoryRoot: source.repositoryRoot,
-        skillsPath: source.skillsPath,
-        mode: source.mode,
-        level: settings.validation,
-    });
-    for (const problem of result.problems) {
-        const line = formatProblem(problem);
-        if (problem.severity === "error")
-            logger.error(line);
-        else
-            logger.warn(line);
-    }
-    const version = await resolveVersion(source.repositoryRoot, normalizeSkillsPath(source.skillsPath), source.mode, result.files);
-    logger.info(`Found ${result.skills.length} skills and ${result.files.length} files for version ${version.version}`);
-    return { ...result, ...version };
-}
-function manifestOf(checked, repository, commit) {
-    return buildManifest({
-        version: checked.version,
-        repository,
-        commit,
-        skills: checked.skills,
-        files: checked.files.map((file) => ({
-            path: file.path,
-            size: file.size,
-            sha256: file.sha256,
-            mode: file.mode === MODE_EXECUTABLE ? MODE_EXECUTABLE : MODE_REGULAR,
-            contentType: contentTypeOf(file.path),
-        })),
-    });
-}
-function checkSameContent(existing, manifest, version) {
-    if (sameContent(existing, manifest))
-        return;
-    throw new PublishError("version-conflict", `Version ${version} is already published with different files than this commit has. A published version never changes: a rewritten commit must get a new sha (amend or re-commit it), so check that the repository and skills path are the ones that published it`);
-}
 /**
  * Publishes `settings.source` to `settings.channel`. Returns outcome
  * `invalid` with the problems when validation fails; throws `PublishError`
@@ -46377,8 +46747,23 @@ function checkSameContent(existing, manifest, version) {
 async function publish(settings, logger) {
     const { channel, root } = checkSettings(settings);
     const source = settings.source;
-    const checked = await logger.group("validate", () => readSource(settings, logger));
-    const { version, commit, files } = checked;
+    const store = settings.store === undefined ? undefined : new S3Store(settings.store, { logger });
+    try {
+        const prefetched = store !== undefined && source.mode === "commit"
+            ? prefetchState(store, root, channel, source.repositoryRoot)
+            : undefined;
+        const checked = await logger.group("validate", () => readSource(settings, logger));
+        return await publishChecked({ settings, channel, root, checked, store, prefetched }, logger);
+    }
+    finally {
+        store?.destroy();
+    }
+}
+/** Plans, writes and announces the validated source; see `publish`. */
+async function publishChecked(input, logger) {
+    const { settings, channel, root, checked, store, prefetched } = input;
+    const source = settings.source;
+    const { version } = checked;
     const result = {
         outcome: "invalid",
         version,
@@ -46402,91 +46787,67 @@ async function publish(settings, logger) {
         result.notifySkipped = "validation failed";
         return result;
     }
-    const manifest = manifestOf(checked, source.repository, commit);
-    const serialized = await serializeManifest(manifest);
-    const store = settings.store === undefined ? undefined : new S3Store(settings.store, { logger });
-    try {
-        const { state, plan, renamed } = await logger.group("plan", () => planPublish(store, root, channel, version, files, logger));
-        Object.assign(result, plannedCounts(plan, renamed));
-        if (state.existing !== undefined) {
-            checkSameContent(state.existing.manifest, manifest, version);
-            logger.info(`Version ${version} is already published with the same files, so no file is written: only the head and the notification`);
-            Object.assign(result, { uploaded: 0, copied: 0, removed: 0, bytesUploaded: 0 });
+    const state = await logger.group("plan", () => readState(store, root, channel, version, logger, prefetched));
+    // A new version in commit mode needs no digest before its first write.
+    const streamed = store !== undefined &&
+        !settings.dryRun &&
+        state.existing === undefined &&
+        checked.files === undefined;
+    const written = streamed
+        ? await writeStreamed({ ...input, store }, state, result, logger)
+        : await writeHashed(input, state, result, logger);
+    // A dry run stops after the plan.
+    if (written === undefined || store === undefined)
+        return result;
+    let manifestSha256;
+    if (state.existing !== undefined) {
+        result.outcome = "republished";
+        manifestSha256 = state.existing.sha256;
+        // Nothing was planned, so a re-run on the same channel keeps the head's base.
+        result.base = state.head?.version === version ? state.head.base : null;
+    }
+    else {
+        result.outcome = "published";
+        manifestSha256 = written.serialized.sha256;
+    }
+    result.manifestSha256 = manifestSha256;
+    const head = await logger.group("manifest", async () => {
+        if (state.existing === undefined) {
+            result.bytesUploaded += await writeManifest(store, result.manifestKey, written.serialized, logger);
         }
-        if (settings.dryRun || store === undefined) {
-            result.outcome = "planned";
-            result.manifestSha256 = state.existing?.sha256 ?? serialized.sha256;
-            result.notifySkipped = "dry run";
-            logger.info("Dry run: nothing was written and no notification was sent");
-            return result;
-        }
-        let manifestSha256;
-        if (state.existing !== undefined) {
-            result.outcome = "republished";
-            manifestSha256 = state.existing.sha256;
-            // Nothing was planned, so a re-run on the same channel keeps the head's base.
-            result.base = state.head?.version === version ? state.head.base : null;
-        }
-        else {
-            const counts = await logger.group("upload", () => writeObjects({
-                store,
-                root,
-                version,
-                commit,
-                plan,
-                renamed,
-                files: new Map(files.map((file) => [file.path, file])),
-                concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
-            }, logger));
-            logger.info(`Uploaded ${counts.uploaded} files and copied ${counts.copied}`, {
-                bytes: counts.bytesUploaded,
-            });
-            Object.assign(result, counts);
-            result.outcome = "published";
-            manifestSha256 = serialized.sha256;
-        }
-        result.manifestSha256 = manifestSha256;
-        const head = await logger.group("manifest", async () => {
-            if (state.existing === undefined) {
-                result.bytesUploaded += await writeManifest(store, result.manifestKey, serialized, logger);
-            }
-            const written = await writeHead(store, {
-                root,
-                channel,
-                // A republished version keeps the commit its stored manifest records.
-                manifest: state.existing?.manifest ?? manifest,
-                manifestKey: result.manifestKey,
-                manifestSha256,
-                base: result.base,
-                run: source.run,
-            }, logger);
-            result.bytesUploaded += written.bytes;
-            return written.head;
-        });
-        if (settings.notify === undefined) {
-            result.notifySkipped = "no webhook URL configured";
-            logger.info("No webhook URL configured: the Worker was not notified");
-            return result;
-        }
-        const data = {
-            version,
+        const stored = await writeHead(store, {
+            root,
             channel,
+            // A republished version keeps the commit its stored manifest records.
+            manifest: state.existing?.manifest ?? written.manifest,
             manifestKey: result.manifestKey,
             manifestSha256,
             base: result.base,
-            repository: source.repository,
-            ref: source.ref,
-            commit: head.commit,
-            run: head.run,
-            publishedAt: head.publishedAt,
-        };
-        await logger.group("notify", () => notifyPublished(settings.notify, data, result, logger));
-        result.notified = true;
+            run: source.run,
+        }, logger);
+        result.bytesUploaded += stored.bytes;
+        return stored.head;
+    });
+    if (settings.notify === undefined) {
+        result.notifySkipped = "no webhook URL configured";
+        logger.info("No webhook URL configured: the Worker was not notified");
         return result;
     }
-    finally {
-        store?.destroy();
-    }
+    const data = {
+        version,
+        channel,
+        manifestKey: result.manifestKey,
+        manifestSha256,
+        base: result.base,
+        repository: source.repository,
+        ref: source.ref,
+        commit: head.commit,
+        run: head.run,
+        publishedAt: head.publishedAt,
+    };
+    await logger.group("notify", () => notifyPublished(settings.notify, data, result, logger));
+    result.notified = true;
+    return result;
 }
 /** Sends the notification; on failure, throws an error stating that the version is published. */
 async function notifyPublished(settings, data, result, logger) {
@@ -46896,7 +47257,7 @@ const DEFAULTS = {
     region: "auto",
     channel: "production",
     validation: "claude-code",
-    concurrency: "16",
+    concurrency: String(DEFAULT_CONCURRENCY),
 };
 /** Delivery attempts of one notification, the first included. */
 const NOTIFY_ATTEMPTS = 5;
@@ -47068,6 +47429,7 @@ function readPublishSettings(inputs, naming, options) {
  * each has an `R2_SKILLS_<NAME>` variable, and the store's credentials,
  * region and endpoint also read the standard `AWS_*` variables.
  */
+
 function flag(spec) {
     return spec;
 }
@@ -47184,7 +47546,7 @@ const FLAGS = {
         type: "string",
         env: ["R2_SKILLS_CONCURRENCY"],
         value: "N",
-        help: "Requests to the bucket in flight at once (default 16)",
+        help: `Requests to the bucket in flight at once (default ${DEFAULTS.concurrency})`,
         input: "concurrency",
     }),
     dryRun: flag({

@@ -46,9 +46,9 @@ export function createBufferedLogger(): BufferedLogger {
     error: keep("error"),
     group: (_name, work) => work(),
     replay(target) {
-      const kept = lines;
+      const pending = lines;
       lines = [];
-      for (const line of kept) {
+      for (const line of pending) {
         if (line.fields === undefined) target[line.level](line.message);
         else target[line.level](line.message, line.fields);
       }

@@ -53,7 +53,7 @@ export interface BaseIndex {
   findContent(file: LocalFile): string | undefined;
 }
 
-/** What a new version does with one file. */
+/** The action a new version takes for one file. */
 export type FileAction =
   /** Copy the base object at `from` inside the bucket. */
   | { kind: "copy"; from: string }

@@ -13,9 +13,9 @@ import { resolveVersion, type VersionInfo } from "./version.ts";
 /** The validated source and its version. */
 export interface CheckedSource extends ValidateResult, VersionInfo {
   /**
-   * The files with their digests when working-tree mode hashed them to
-   * derive the version; `undefined` in commit mode, which hashes each file
-   * as it writes it.
+   * The files with their digests, when working-tree mode hashed them to
+   * derive the version. In commit mode this is `undefined`, because each
+   * file is hashed as it is written.
    */
   files: SourceFile[] | undefined;
 }

@@ -28,9 +28,10 @@ export function createLimiter(concurrency: number): <T>(task: () => Promise<T>) 
 }
 
 /**
- * Runs async work while the bytes it holds fit in `maxBytes`. A task that
- * needs more than `maxBytes` runs once nothing else holds any, so one large
- * file never waits forever. Tasks start in the order they ask.
+ * Runs async work while the bytes its tasks have in memory fit in
+ * `maxBytes`. A task that needs more than `maxBytes` runs once no other task
+ * has any, so one large file never waits forever. Tasks start in the order
+ * they request.
  */
 export function createByteBudget(
   maxBytes: number,
@@ -38,27 +39,27 @@ export function createByteBudget(
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
     throw new RangeError(`Invalid byte budget ${maxBytes}: expected an integer of 1 or more`);
   }
-  let held = 0;
+  let inUse = 0;
   const waiting: { bytes: number; start: () => void }[] = [];
-  const fits = (bytes: number): boolean => held === 0 || held + bytes <= maxBytes;
+  const fits = (bytes: number): boolean => inUse === 0 || inUse + bytes <= maxBytes;
   const startWaiting = (): void => {
     for (let next = waiting[0]; next !== undefined && fits(next.bytes); next = waiting[0]) {
       waiting.shift();
-      held += next.bytes;
+      inUse += next.bytes;
       next.start();
     }
   };
   return async <T>(bytes: number, task: () => Promise<T>): Promise<T> => {
     const size = Math.max(0, bytes);
     if (waiting.length === 0 && fits(size)) {
-      held += size;
+      inUse += size;
     } else {
       await new Promise<void>((start) => waiting.push({ bytes: size, start }));
     }
     try {
       return await task();
     } finally {
-      held -= size;
+      inUse -= size;
       startWaiting();
     }
   };

@@ -48,8 +48,8 @@ export async function prefetchState(
 }
 
 /**
- * Reads the channel's head, its manifest and any manifest of `version`;
- * without a store, none. Uses the prefetched state when it is for `version`.
+ * Reads the channel's head, its manifest and any manifest of `version`, or
+ * nothing without a store. Uses the prefetched state when it is for `version`.
  */
 export async function readState(
   store: S3Store | undefined,

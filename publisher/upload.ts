@@ -25,8 +25,8 @@ import type { S3Store } from "./store.ts";
 const MAX_LOGGED_FAILURES = 10;
 
 /**
- * Bytes of file contents held in memory at once. A file larger than this is
- * read when nothing else is held.
+ * Maximum bytes of file contents in memory at once. A file larger than this
+ * is read when no other file is in memory.
  */
 export const MAX_BYTES_IN_FLIGHT = 128 * 1024 * 1024;
 

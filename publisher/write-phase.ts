@@ -28,7 +28,7 @@ import type { S3Store } from "./store.ts";
 import type { PublishResult, PublishSettings } from "./types.ts";
 import { type UploadCounts, writeVersion } from "./upload.ts";
 
-/** What the write phase needs of a publish. */
+/** The parts of a publish that the write phase uses. */
 export interface WriteContext {
   settings: PublishSettings;
   root: string;
@@ -64,7 +64,7 @@ function checkSameContent(existing: Manifest, manifest: Manifest, version: strin
   );
 }
 
-/** What the write phase produced: the manifest to write, unless the version already exists. */
+/** The manifest of a new version and its stored text. */
 export interface WrittenVersion {
   manifest: Manifest;
   serialized: { text: string; sha256: string };

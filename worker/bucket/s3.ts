@@ -4,6 +4,7 @@
  */
 
 import { AwsClient } from "aws4fetch";
+import { decodeXml, parseS3Error } from "../../core/s3-xml.ts";
 import type { S3Settings } from "../config.ts";
 import type { Bucket, BucketListPage, BucketObject, BucketObjectInfo } from "./types.ts";
 
@@ -16,16 +17,6 @@ export interface S3Credentials {
 const DELETE_CONCURRENCY = 8;
 
 const META_PREFIX = "x-amz-meta-";
-
-/** Decodes the five XML entities and numeric character references. */
-function decodeXml(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|amp|lt|gt|quot|apos);/g, (_match, entity: string) => {
-    if (entity.startsWith("#x")) return String.fromCodePoint(Number.parseInt(entity.slice(2), 16));
-    if (entity.startsWith("#")) return String.fromCodePoint(Number.parseInt(entity.slice(1), 10));
-    const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
-    return named[entity] ?? "";
-  });
-}
 
 function metadataOf(headers: Headers): Record<string, string> {
   const metadata: Record<string, string> = {};
@@ -90,14 +81,10 @@ export class S3Bucket implements Bucket {
       throw new Error(`S3 ${method} ${what} failed: ${String(error)}`, { cause: error });
     }
     if (response.ok || response.status === 404) return response;
-    // Only Code and Message: an S3 error body may also carry the access key
-    // id (InvalidAccessKeyId) or the string to sign, which must not reach logs.
-    const xml = await response.text();
-    const code = /<Code>([^<]{0,100})<\/Code>/.exec(xml)?.[1];
-    const message = /<Message>([^<]{0,300})<\/Message>/.exec(xml)?.[1];
+    const { code, message } = parseS3Error(await response.text());
     const detail = [code, message].filter((part) => part !== undefined).join(": ");
     throw new Error(
-      `S3 ${method} ${what} failed with HTTP ${response.status}${detail === "" ? "" : `: ${decodeXml(detail)}`}`,
+      `S3 ${method} ${what} failed with HTTP ${response.status}${detail === "" ? "" : `: ${detail}`}`,
     );
   }
 

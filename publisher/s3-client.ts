@@ -7,14 +7,29 @@
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { S3Client } from "@aws-sdk/client-s3";
-import { DEFAULT_CONCURRENCY } from "./input-checks.ts";
+import type { Agents } from "./direct-requests.ts";
 import type { StoreSettings } from "./types.ts";
 
 /** Time allowed for establishing a connection, in milliseconds. */
 const CONNECTION_TIMEOUT_MS = 10_000;
 
-export function createS3Client(settings: StoreSettings, timeoutMs: number): S3Client {
-  const sockets = settings.concurrency || DEFAULT_CONCURRENCY;
+/**
+ * Returns keep-alive agents with one socket per request in flight. The
+ * SDK's default agents keep at most 50 sockets, which would queue requests
+ * of a higher concurrency inside the agent.
+ */
+export function createAgents(concurrency: number): Agents {
+  return {
+    http: new HttpAgent({ keepAlive: true, maxSockets: concurrency }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: concurrency }),
+  };
+}
+
+export function createS3Client(
+  settings: StoreSettings,
+  timeoutMs: number,
+  agents: Agents,
+): S3Client {
   return new S3Client({
     region: settings.region,
     endpoint: settings.endpoint,
@@ -35,10 +50,8 @@ export function createS3Client(settings: StoreSettings, timeoutMs: number): S3Cl
     requestHandler: {
       socketTimeout: timeoutMs,
       connectionTimeout: CONNECTION_TIMEOUT_MS,
-      // The SDK's default agents keep at most 50 sockets, which would queue
-      // requests of a higher concurrency inside the agent.
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets: sockets }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: sockets }),
+      httpAgent: agents.http,
+      httpsAgent: agents.https,
     },
   });
 }

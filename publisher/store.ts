@@ -15,12 +15,14 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import type { Logger } from "../core/logger.ts";
+import { type Agents, DirectRequests } from "./direct-requests.ts";
 import { PublishError } from "./errors.ts";
 import { DEFAULT_CONCURRENCY } from "./input-checks.ts";
 import { createLimiter } from "./limiter.ts";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, withRetry } from "./retry.ts";
 import {
   copySource,
+  createAgents,
   createS3Client,
   describeError,
   isNotFound,
@@ -61,7 +63,7 @@ export interface PutOptions {
   sha256?: string;
 }
 
-/** Header of the SigV4 payload hash; the SDK's signer uses it when present. */
+/** Header of the SigV4 payload hash. The SDK's signer uses it when present. */
 const PAYLOAD_SHA256_HEADER = "x-amz-content-sha256";
 
 /** Sets the payload hash header of a command's request before it is signed. */
@@ -82,6 +84,9 @@ function sendPayloadSha256(command: PutObjectCommand, sha256: string): void {
 export class S3Store {
   readonly bucket: string;
   readonly #client: S3Client;
+  readonly #agents: Agents;
+  /** PutObject and CopyObject without the SDK, for path-style endpoints. */
+  readonly #direct: DirectRequests | undefined;
   readonly #logger: Logger;
   readonly #retry: RetryPolicy;
   readonly #timeoutMs: number;
@@ -96,8 +101,12 @@ export class S3Store {
     this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.#timeoutMs = options.timeoutMs ?? settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#multipartThreshold = options.multipartThresholdBytes ?? MULTIPART_THRESHOLD_BYTES;
-    this.#limit = createLimiter(settings.concurrency || DEFAULT_CONCURRENCY);
-    this.#client = createS3Client(settings, this.#timeoutMs);
+    const concurrency = settings.concurrency || DEFAULT_CONCURRENCY;
+    this.#limit = createLimiter(concurrency);
+    this.#agents = createAgents(concurrency);
+    this.#client = createS3Client(settings, this.#timeoutMs, this.#agents);
+    // Virtual-hosted addressing (AWS S3) stays with the SDK, which also follows its redirects.
+    this.#direct = settings.forcePathStyle ? new DirectRequests(settings, this.#agents) : undefined;
   }
 
   /** Returns the object's bytes, or `undefined` when the key does not exist. */
@@ -167,6 +176,11 @@ export class S3Store {
       });
       return;
     }
+    const direct = this.#direct;
+    if (direct !== undefined) {
+      await this.#request("PUT", key, (abortSignal) => direct.put(key, body, options, abortSignal));
+      return;
+    }
     await this.#request("PUT", key, async (abortSignal) => {
       const command = new PutObjectCommand(params);
       if (options.sha256 !== undefined) sendPayloadSha256(command, options.sha256);
@@ -179,8 +193,13 @@ export class S3Store {
    * content type and metadata. Returns `"missing"` when the source does not exist.
    */
   async copy(sourceKey: string, key: string): Promise<"copied" | "missing"> {
+    const direct = this.#direct;
     return this.#request("COPY", key, async (abortSignal) => {
       try {
+        if (direct !== undefined) {
+          await direct.copy(sourceKey, key, abortSignal);
+          return "copied";
+        }
         await this.#client.send(
           new CopyObjectCommand({
             Bucket: this.bucket,
@@ -225,6 +244,8 @@ export class S3Store {
   destroy(): void {
     this.#closed.abort();
     this.#client.destroy();
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
   }
 
   /** Runs one request under the concurrency limit with retries and a timeout. */

@@ -186,6 +186,20 @@ describe("S3Store retries", () => {
     expect(seen.requests).toHaveLength(3);
   });
 
+  it("retries a copy that failed after its 200 status", async () => {
+    await putText(store, "retry/source.txt", "copy me");
+    const { store: proxied, proxy: seen } = await proxiedStore();
+    seen.decide = (_request, index) =>
+      index === 0
+        ? { kind: "respond", status: 200, body: s3Error("InternalError", "Copy failed") }
+        : { kind: "forward" };
+
+    expect(await proxied.copy("retry/source.txt", "retry/target.txt")).toBe("copied");
+
+    expect(seen.requests).toHaveLength(2);
+    expect(await store.getText("retry/target.txt")).toBe("copy me");
+  });
+
   it("gives up after the last attempt", async () => {
     const { store: proxied, proxy: seen } = await proxiedStore();
     seen.decide = () => ({ kind: "respond", status: 503, body: s3Error("SlowDown", "Busy") });

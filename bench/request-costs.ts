@@ -12,6 +12,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from "@aws-sdk/client-s3";
+import { DEFAULT_CONCURRENCY } from "../publisher/input-checks.ts";
 import type { BenchServer } from "./server.ts";
 
 export interface RequestCosts {
@@ -23,7 +24,8 @@ export interface RequestCosts {
   copyMs: number;
 }
 
-const CONCURRENCY = 16;
+/** As many requests in flight as the publisher keeps by default. */
+const CONCURRENCY = DEFAULT_CONCURRENCY;
 const BODY = new Uint8Array(10 * 1024).fill(0x61);
 
 async function timeAll(

@@ -208,7 +208,7 @@ export class Sessions {
   /**
    * Returns the file an s3fs mount must show. With the Worker's known file,
    * one HEAD request checks that its object exists, so session start reads
-   * no manifest; without it, the manifest names the file.
+   * no manifest. Without it, the manifest names the file.
    */
   async #knownFile(request: MountRequest): Promise<string | undefined> {
     if (request.knownFile === undefined) return firstSkillFile(await this.#readManifest(request));

@@ -35,9 +35,9 @@ export interface SetupContext {
 }
 
 /**
- * Returns the file the mount must show. Sessions recorded without one (before
- * the registry kept it) find it in the manifest; the others only check that
- * the manifest exists, so session start does not grow with the manifest.
+ * Returns the file the mount must show. Sessions recorded before the
+ * registry kept it find it in the manifest. The others only check that the
+ * manifest exists, so their start does not grow with the manifest's size.
  */
 async function knownFileFor(bucket: Bucket, record: SessionRecord): Promise<string | undefined> {
   if (record.knownFile === null) return knownFileOf(await readManifest(bucket, record));

@@ -44325,7 +44325,8 @@ class DirectRequests {
         return new Promise((resolve, reject) => {
             const outgoing = send({
                 protocol: this.#endpoint.protocol,
-                hostname: this.#endpoint.hostname,
+                // URL keeps the brackets of an IPv6 address, which a lookup rejects.
+                hostname: this.#endpoint.hostname.replace(/^\[(.*)\]$/, "$1"),
                 port: this.#endpoint.port,
                 method,
                 path,

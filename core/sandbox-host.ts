@@ -21,7 +21,7 @@
  */
 
 import { z } from "zod";
-import { SESSION_ID_PATTERN, VERSION_ID_PATTERN } from "./ids.ts";
+import { SESSION_ID_PATTERN, SHA256_PATTERN, VERSION_ID_PATTERN } from "./ids.ts";
 import { checkRelativePath } from "./paths.ts";
 
 const relativePath = z.string().refine((path) => checkRelativePath(path) === undefined, {
@@ -32,8 +32,10 @@ export const mountRequestSchema = z.strictObject({
   version: z.string().regex(VERSION_ID_PATTERN),
   /** Key prefix of the version in the bucket, `<root>versions/<version>/`. */
   prefix: z.string().min(1).max(1024),
-  /** Key of the version's manifest, used by copy mode and to check the mount. */
+  /** Key of the version's manifest, which copy mode reads. */
   manifestKey: z.string().min(1).max(1024),
+  /** SHA-256 the registry recorded for the manifest; copy mode checks the manifest against it. */
+  manifestSha256: z.string().regex(SHA256_PATTERN),
   /**
    * The file the mount must show, relative to the version root. With it, an
    * s3fs mount reads no manifest; without it, the manifest names the file.

@@ -3,6 +3,7 @@
  * objects, for copy mode and for checking that a mount shows the version.
  */
 
+import { createHash } from "node:crypto";
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { type Manifest, parseManifest } from "../core/manifest.ts";
 
@@ -48,14 +49,30 @@ export async function readObject(
   }
 }
 
-/** Downloads and parses a version's manifest. */
+/** Downloads a version's manifest, checks its SHA-256 when given, and parses it. */
 export async function readManifest(
   client: S3Client,
   bucket: string,
   key: string,
+  expectedSha256?: string,
 ): Promise<Manifest> {
   const bytes = await readObject(client, bucket, key);
+  if (expectedSha256 !== undefined) {
+    const digest = createHash("sha256").update(bytes).digest("hex");
+    if (digest !== expectedSha256) throw new ManifestDigestError(key, digest, expectedSha256);
+  }
   return parseManifest(new TextDecoder().decode(bytes), `s3://${bucket}/${key}`);
+}
+
+/** A manifest whose SHA-256 differs from the one the registry recorded. */
+export class ManifestDigestError extends Error {
+  override readonly name = "ManifestDigestError";
+
+  constructor(key: string, digest: string, expected: string) {
+    super(
+      `The manifest ${key} has SHA-256 ${digest} but the registry recorded ${expected}; publish the version again`,
+    );
+  }
 }
 
 /** Checks whether an object exists with one HEAD request; the error names the bucket and key. */

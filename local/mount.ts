@@ -5,7 +5,8 @@
  *   reads `x-amz-meta-mode`, so scripts keep their executable bit.
  * - `copy`: downloads every file the manifest lists (see copy.ts).
  *
- * Both wait until the version's first SKILL.md is readable before returning.
+ * Both wait until a known file of the version (its first skill's SKILL.md)
+ * is readable before returning.
  * This module also finds, waits for and removes mounts.
  */
 
@@ -21,7 +22,7 @@ const execFileAsync = promisify(execFile);
 
 export type MountMode = "s3fs" | "copy";
 
-/** How long a new mount may take to show its first SKILL.md, in milliseconds. */
+/** How long a new mount may take to show its known file, in milliseconds. */
 export const DEFAULT_MOUNT_TIMEOUT_MS = 30_000;
 const POLL_INTERVAL_MS = 50;
 

@@ -13,7 +13,7 @@ import { manifestKey as manifestKeyOf, versionPrefix } from "../core/keys.ts";
 import type { Logger } from "../core/logger.ts";
 import type { Manifest } from "../core/manifest.ts";
 import type { MountRequest, MountResponse, SandboxStatus } from "../core/sandbox-host.ts";
-import { type BucketAccess, objectExists, readManifest } from "./bucket.ts";
+import { type BucketAccess, ManifestDigestError, objectExists, readManifest } from "./bucket.ts";
 import { copyVersion, removeTree } from "./copy.ts";
 import {
   DEFAULT_MOUNT_TIMEOUT_MS,
@@ -143,8 +143,17 @@ export class Sessions {
         `Invalid manifestKey ${JSON.stringify(request.manifestKey)}: expected ${JSON.stringify(expectedManifest)}`,
       );
     }
+    const created = this.#sandbox(id) === undefined;
     const sandbox = await this.#create(id);
     return await this.#serial(sandbox, async () => {
+      // A removal queued ahead of this mount took the sandbox away.
+      if (this.#sandbox(id) !== sandbox) {
+        throw new HostError(
+          404,
+          "not_found",
+          `The sandbox of session ${JSON.stringify(id)} was removed while the mount waited; mount again`,
+        );
+      }
       const target = join(sandbox.workspace, request.mountPath);
       if (sandbox.mount !== null) {
         if (sandbox.mount.version === request.version && sandbox.mount.path === target) {
@@ -162,7 +171,13 @@ export class Sessions {
           `Session ${id} already has version ${sandbox.mount.version} mounted at ${sandbox.mount.path}; start a new session for version ${request.version}`,
         );
       }
-      await this.#mountVersion(sandbox, request, target);
+      try {
+        await this.#mountVersion(sandbox, request, target);
+      } catch (error: unknown) {
+        // Nothing else used a sandbox this request created, so it goes too.
+        if (created) await this.#forget(sandbox);
+        throw error;
+      }
       sandbox.mount = { version: request.version, mode: this.#options.mode, path: target };
       this.#options.logger.info(`Mounted version ${request.version} for session ${id}`, {
         mode: this.#options.mode,
@@ -179,15 +194,24 @@ export class Sessions {
   }
 
   /**
-   * Reads the version's manifest, checking that it is the requested version;
-   * a missing or unreadable manifest is a 404 that names its key.
+   * Reads the version's manifest and checks it against the registry's
+   * SHA-256 and the requested version. A missing or unreadable manifest is a
+   * 404, and another manifest a 502, each naming the key.
    */
   async #readManifest(request: MountRequest): Promise<Manifest> {
     const { access, client } = this.#options;
     let manifest: Manifest;
     try {
-      manifest = await readManifest(client, access.bucket, request.manifestKey);
+      manifest = await readManifest(
+        client,
+        access.bucket,
+        request.manifestKey,
+        request.manifestSha256,
+      );
     } catch (error: unknown) {
+      if (error instanceof ManifestDigestError) {
+        throw new HostError(502, "manifest_mismatch", error.message, { cause: error });
+      }
       throw new HostError(
         404,
         "manifest_unavailable",
@@ -214,7 +238,18 @@ export class Sessions {
     if (request.knownFile === undefined) return firstSkillFile(await this.#readManifest(request));
     const { access, client } = this.#options;
     const key = `${request.prefix}${request.knownFile}`;
-    if (!(await objectExists(client, access.bucket, key))) {
+    let exists: boolean;
+    try {
+      exists = await objectExists(client, access.bucket, key);
+    } catch (error: unknown) {
+      throw new HostError(
+        502,
+        "bucket_unavailable",
+        `Version ${request.version} cannot be mounted: ${error instanceof Error ? error.message : String(error)}; check that the local S3 server is running`,
+        { cause: error },
+      );
+    }
+    if (!exists) {
       throw new HostError(
         404,
         "version_incomplete",
@@ -343,6 +378,20 @@ export class Sessions {
     } finally {
       await log.close();
     }
+  }
+
+  /** Removes an unmounted sandbox without processes: its folder and its entry. */
+  async #forget(sandbox: Sandbox): Promise<void> {
+    if (sandbox.mount !== null || sandbox.processes.size > 0) return;
+    try {
+      await removeTree(sandbox.folder);
+    } catch (error: unknown) {
+      this.#options.logger.warn(`Failed to remove the folder of session ${sandbox.id}`, {
+        folder: sandbox.folder,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    if (this.#sandboxes.get(sandbox.id) === sandbox) this.#sandboxes.delete(sandbox.id);
   }
 
   /** Stops the session's processes, unmounts its version and removes its folder. */

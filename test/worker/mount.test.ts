@@ -126,6 +126,7 @@ describe("bucket mount modes", () => {
       mountPath: MOUNT_PATH,
       prefix: `versions/${version}/`,
       manifestKey: `manifests/${version}.json`,
+      manifestSha256: target.manifestSha256,
       knownFile: "commit-messages/SKILL.md",
       readOnly: true,
     });

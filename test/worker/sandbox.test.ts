@@ -136,6 +136,7 @@ describe("Cloudflare sandbox adapter", () => {
         mountPath: MOUNT_PATH,
         prefix: `versions/${VERSION}/`,
         manifestKey: `manifests/${VERSION}.json`,
+        manifestSha256: "0".repeat(64),
         readOnly: true,
       }),
     ).toThrow(SandboxUnsupportedError);
@@ -284,6 +285,7 @@ describe("local sandbox host client", () => {
       mountPath: MOUNT_PATH,
       prefix: `versions/${VERSION}/`,
       manifestKey: `manifests/${VERSION}.json`,
+      manifestSha256: "0".repeat(64),
       readOnly: true,
     });
 
@@ -295,6 +297,7 @@ describe("local sandbox host client", () => {
           version: VERSION,
           prefix: `versions/${VERSION}/`,
           manifestKey: `manifests/${VERSION}.json`,
+          manifestSha256: "0".repeat(64),
           mountPath: ".claude/skills",
           readOnly: true,
         },
@@ -318,6 +321,7 @@ describe("local sandbox host client", () => {
       mountPath: MOUNT_PATH,
       prefix: `versions/${VERSION}/`,
       manifestKey: `manifests/${VERSION}.json`,
+      manifestSha256: "0".repeat(64),
       readOnly: true,
     });
     expect(await handle.readSetupMarker()).toBe(VERSION);

@@ -83,6 +83,7 @@ export function localHostMounter(): VersionMounter {
         mountPath: target.mountPath,
         prefix: versionPrefix(target.rootPrefix, target.version),
         manifestKey: target.manifestKey,
+        manifestSha256: target.manifestSha256,
         ...(target.knownFile === undefined ? {} : { knownFile: target.knownFile }),
         readOnly: true,
       }),

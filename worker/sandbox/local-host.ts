@@ -132,6 +132,7 @@ export function localHostProvider(options: LocalHostOptions): SandboxProvider {
           version: request.version,
           prefix: request.prefix,
           manifestKey: request.manifestKey,
+          manifestSha256: request.manifestSha256,
           ...(request.knownFile === undefined ? {} : { knownFile: request.knownFile }),
           mountPath: toWorkspacePath(request.mountPath),
           readOnly: true,

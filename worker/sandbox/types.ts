@@ -48,6 +48,7 @@ export interface HostMount {
   /** Key prefix without a leading `/`, `<root>versions/<version>/`. */
   prefix: string;
   manifestKey: string;
+  manifestSha256: string;
   /** The file the mount must show, relative to the version root, when the Worker has it. */
   knownFile?: string;
   readOnly: true;

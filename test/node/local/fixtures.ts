@@ -26,6 +26,7 @@ export interface UploadedVersion {
   version: string;
   prefix: string;
   manifestKey: string;
+  manifestSha256: string;
   manifest: Manifest;
 }
 
@@ -77,7 +78,7 @@ export async function uploadVersion(
     files: entries,
   });
   const key = manifestKey(root, version);
-  const { text } = await serializeManifest(manifest);
+  const { text, sha256 } = await serializeManifest(manifest);
   await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: text }));
-  return { version, prefix, manifestKey: key, manifest };
+  return { version, prefix, manifestKey: key, manifestSha256: sha256, manifest };
 }

@@ -126,6 +126,7 @@ function mountBody(version: UploadedVersion) {
     version: version.version,
     prefix: version.prefix,
     manifestKey: version.manifestKey,
+    manifestSha256: version.manifestSha256,
     mountPath: ".claude/skills",
     readOnly: true,
   };
@@ -246,11 +247,11 @@ function describeMode(mode: MountMode) {
         const body = (await response.json()) as { error: { code: string; message: string } };
         expect(body.error.code).toBe("mount_failed");
         expect(body.error.message).toContain("gamma/SKILL.md");
-        const status = sandboxStatusSchema.parse(
-          await (await call(host, "GET", "/sandboxes/s3")).json(),
+        // The failed first mount removes the sandbox and its folder.
+        expect((await call(host, "GET", "/sandboxes/s3")).status).toBe(404);
+        expect(await readdir(join(harness.state, "sessions-copy")).catch(() => [])).not.toContain(
+          "s3",
         );
-        expect(status.mount).toBeNull();
-        expect(await readdir(join(status.workspace, ".claude")).catch(() => [])).toEqual([]);
       } else {
         // s3fs serves objects as stored; only copy mode checks SHA-256.
         expect(response.status).toBe(200);
@@ -284,14 +285,46 @@ function describeMode(mode: MountMode) {
         const body = (await response.json()) as { error: { code: string; message: string } };
         expect(body.error.code).toBe("version_incomplete");
         expect(body.error.message).toContain(`${harness.versionB.prefix}missing/SKILL.md`);
-        const status = sandboxStatusSchema.parse(
-          await (await call(host, "GET", "/sandboxes/s5")).json(),
-        );
-        expect(status.mount).toBeNull();
+        // The failed first mount leaves no sandbox behind.
+        expect((await call(host, "GET", "/sandboxes/s5")).status).toBe(404);
       } else {
         // Copy mode checks the manifest's own first SKILL.md instead.
         expect(response.status).toBe(200);
       }
+    });
+
+    it("rejects a manifest the registry did not record", async () => {
+      const response = await call(host, "POST", "/sandboxes/s6/mount", {
+        ...mountBody(harness.versionA),
+        manifestSha256: "0".repeat(64),
+      });
+      expect(response.status).toBe(502);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("manifest_mismatch");
+      expect(body.error.message).toContain(harness.versionA.manifestKey);
+      expect((await call(host, "GET", "/sandboxes/s6")).status).toBe(404);
+    });
+
+    it("leaves no mount when a removal races it", async () => {
+      const first = await call(host, "POST", "/sandboxes/s7/mount", mountBody(harness.versionB));
+      expect(first.status).toBe(200);
+      await call(host, "DELETE", "/sandboxes/s7");
+      const [removed, mounted] = await Promise.all([
+        call(host, "DELETE", "/sandboxes/s7"),
+        call(host, "POST", "/sandboxes/s7/mount", mountBody(harness.versionA)),
+      ]);
+      expect([200, 404]).toContain(removed.status);
+      const status = await call(host, "GET", "/sandboxes/s7");
+      if (mounted.status === 200) {
+        const shown = sandboxStatusSchema.parse(await status.json());
+        expect(shown.mount?.version).toBe(VERSION_A);
+        expect(await call(host, "DELETE", "/sandboxes/s7")).toHaveProperty("status", 200);
+      } else {
+        expect(mounted.status).toBe(404);
+        expect(status.status).toBe(404);
+      }
+      const points = await listMountPoints();
+      expect(points.filter((point) => point.includes("/s7/"))).toEqual([]);
     });
 
     it("unmounts everything on close", async () => {

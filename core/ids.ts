@@ -13,6 +13,12 @@ export const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** Letters, digits, `_` and `-`, 1 to 64 characters, starting with a letter or digit. */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
+/**
+ * A skill name of the Agent Skills specification: lowercase letters, digits
+ * and single hyphens, not at either end. It is also the skill's folder name.
+ */
+export const SKILL_NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
 /** A lowercase hex SHA-256 digest. */
 export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 

@@ -7,7 +7,7 @@
 
 import { z } from "zod";
 import { sha256Hex } from "./encoding.ts";
-import { SHA256_PATTERN, VERSION_ID_PATTERN } from "./ids.ts";
+import { SHA256_PATTERN, SKILL_NAME_PATTERN, VERSION_ID_PATTERN } from "./ids.ts";
 import { toStoredJson } from "./json.ts";
 import { checkRelativePath } from "./paths.ts";
 
@@ -35,9 +35,9 @@ export const manifestFileSchema = z.strictObject({
 });
 
 export const manifestSkillSchema = z.strictObject({
-  name: z.string().min(1).max(64),
+  name: z.string().min(1).max(64).regex(SKILL_NAME_PATTERN),
   description: z.string().min(1).max(1024),
-  /** The skill's folder, relative to the version root (equal to its name). */
+  /** The skill's folder, relative to the version root; it must equal the name. */
   path: relativePath,
   files: z.number().int().nonnegative(),
   bytes: z.number().int().nonnegative(),
@@ -73,6 +73,15 @@ export const manifestSchema = z
     }),
   })
   .superRefine((manifest, ctx) => {
+    // The Worker finds a skill's SKILL.md by its name, so the folder must match.
+    for (const skill of manifest.skills) {
+      if (skill.path !== skill.name) {
+        ctx.addIssue({
+          code: "custom",
+          message: `skill "${skill.name}" has the path "${skill.path}"; a skill's folder must equal its name`,
+        });
+      }
+    }
     const seen = new Set<string>();
     for (const file of manifest.files) {
       if (seen.has(file.path)) {

@@ -9,6 +9,7 @@
  */
 
 import { type FrontmatterField, normalizeLines, parseFrontmatter } from "./frontmatter.ts";
+import { SKILL_NAME_PATTERN } from "./ids.ts";
 import { comparePaths } from "./manifest.ts";
 import { checkRelativePath } from "./paths.ts";
 
@@ -25,7 +26,6 @@ export interface Problem {
 }
 
 export const SKILL_FILE = "SKILL.md";
-export const NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const MAX_NAME_LENGTH = 64;
 export const MAX_DESCRIPTION_LENGTH = 1024;
 export const MAX_COMPATIBILITY_LENGTH = 500;
@@ -97,7 +97,7 @@ export function checkSkillName(name: string): string | undefined {
   if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
     return `must be 1 to ${MAX_NAME_LENGTH} characters, got ${name.length}`;
   }
-  if (!NAME_PATTERN.test(name)) {
+  if (!SKILL_NAME_PATTERN.test(name)) {
     return "must use only lowercase letters a-z, digits and single hyphens, and must not start or end with a hyphen";
   }
   return undefined;

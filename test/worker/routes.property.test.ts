@@ -250,6 +250,8 @@ describe("webhook with hostile manifests", () => {
     ["a negative size", (text) => text.replace(/"size": \d+/, '"size": -1')],
     ["an unsafe size", (text) => text.replace(/"size": \d+/, '"size": 1e300')],
     ["invalid JSON", (text) => text.slice(0, -3)],
+    ["a skill name unlike its folder", (text) => text.replace('"name": "demo"', '"name": "other"')],
+    ["an unsafe skill name", (text) => text.replace('"name": "demo"', '"name": "../../etc"')],
   ];
 
   it.each(cases)("rejects %s with 422", async (_name, mutate) => {

@@ -84,9 +84,9 @@ export function toVersionRecord(sql: SqlStorage, row: VersionRow): VersionRecord
 }
 
 /**
- * Returns the file a mount of the version must show: its first skill's
- * SKILL.md (skills are sorted by name, as in the manifest), or `null`
- * without skills.
+ * Returns the file a mount of the version must show: the SKILL.md of the
+ * manifest's first skill, whose folder the manifest schema requires to
+ * equal its name, or `null` without skills.
  */
 export function knownFileOfRow(row: VersionRow): string | null {
   const summary = JSON.parse(row.summary) as VersionSummary;

@@ -19,6 +19,7 @@ import {
 } from "../../core/manifest.ts";
 import { createApp } from "../../worker/app.ts";
 import { R2Bucket } from "../../worker/bucket/r2.ts";
+import type { Bucket } from "../../worker/bucket/types.ts";
 import { loadConfig } from "../../worker/config.ts";
 import type { Env } from "../../worker/env.ts";
 import type { AppEnv } from "../../worker/log.ts";
@@ -190,13 +191,14 @@ export interface TestApp {
 export function buildApp(
   vars: Partial<Omit<Env, "SKILLS_BUCKET" | "REGISTRY" | "SESSIONS" | "SANDBOX">> = {},
   sandboxes = recordingProvider({ mountedFiles: bucketFilesUnder }),
+  bucket?: Bucket,
 ): TestApp {
   const testEnv: Env = { ...env, ...vars };
   const config = loadConfig(testEnv);
   const clock = new TestClock();
   const app = createApp({
     config,
-    bucket: new R2Bucket(testEnv.SKILLS_BUCKET),
+    bucket: bucket ?? new R2Bucket(testEnv.SKILLS_BUCKET),
     registry: registryStub(testEnv),
     sessions: sessionStoreStub(testEnv),
     sandboxes,

@@ -1,5 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { R2Bucket } from "../../worker/bucket/r2.ts";
+import type { Bucket } from "../../worker/bucket/types.ts";
 import { registryStub } from "../../worker/registry/stub.ts";
 import { recordingProvider } from "../../worker/sandbox/recording.ts";
 import { sessionStoreStub } from "../../worker/sessions/stub.ts";
@@ -360,6 +362,28 @@ describe("POST /sessions", () => {
     const body = await response.json<ErrorBody>();
     expect(body.error.code).toBe("manifest_missing");
     expect(body.error.message).toContain(version);
+    expect(t.sandboxes.callsOf({ operation: "mount" })).toEqual([]);
+  });
+
+  it("unreachable bucket is a 503 before mounting", async () => {
+    const channel = randomChannel();
+    await publishVersion(channel);
+    const inner = new R2Bucket(env.SKILLS_BUCKET);
+    const failing: Bucket = {
+      get: (key) => inner.get(key),
+      head: () => Promise.reject(new Error("connection reset")),
+      list: (prefix, cursor) => inner.list(prefix, cursor),
+      delete: (keys) => inner.delete(keys),
+    };
+    const t = buildApp(AGENT_VARS, undefined, failing);
+
+    const response = await t.createSession({ channel });
+
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("10");
+    const body = await response.json<ErrorBody>();
+    expect(body.error.code).toBe("bucket_unavailable");
+    expect(body.error.message).toContain("connection reset");
     expect(t.sandboxes.callsOf({ operation: "mount" })).toEqual([]);
   });
 

@@ -7,12 +7,14 @@
  */
 
 import type { Logger } from "../../core/logger.ts";
+import { UnsafePathError } from "../../core/paths.ts";
 import type { Bucket } from "../bucket/types.ts";
 import type { WorkerConfig } from "../config.ts";
 import { requireSecret } from "../config.ts";
 import { describe, HttpError } from "../errors.ts";
 import {
   knownFileOf,
+  knownFilePath,
   MountError,
   type MountTarget,
   type VersionMounter,
@@ -40,9 +42,19 @@ export interface SetupContext {
  * manifest exists, so their start does not grow with the manifest's size.
  */
 async function knownFileFor(bucket: Bucket, record: SessionRecord): Promise<string | undefined> {
-  if (record.knownFile === null) return knownFileOf(await readManifest(bucket, record));
-  await assertManifestExists(bucket, record);
-  return record.knownFile;
+  try {
+    if (record.knownFile === null) return knownFileOf(await readManifest(bucket, record));
+    await assertManifestExists(bucket, record);
+    return record.knownFile;
+  } catch (error: unknown) {
+    if (error instanceof HttpError) throw error;
+    throw new HttpError(
+      503,
+      "bucket_unavailable",
+      `Reading the manifest ${record.manifestKey} of version ${record.version} for session ${record.sessionId} failed: ${describe(error)}; retry later`,
+      { cause: error, headers: { "Retry-After": "10" } },
+    );
+  }
 }
 
 /** Returns the agent's environment: the version, the channel, the model and one API credential. */
@@ -69,6 +81,14 @@ function setupFailure(step: string, record: SessionRecord, error: unknown): Http
   const subject = `Setting up session ${record.sessionId} with version ${record.version} failed to ${step}`;
   if (error instanceof MountError) {
     return new HttpError(502, "mount_failed", error.message, { cause: error });
+  }
+  if (error instanceof UnsafePathError) {
+    return new HttpError(
+      502,
+      "version_invalid",
+      `${subject}: ${error.message}; publish the version again from a clean tree`,
+      { cause: error },
+    );
   }
   if (error instanceof SandboxUnsupportedError) {
     return new HttpError(501, "not_supported", `${subject}: ${error.message}`, { cause: error });
@@ -122,6 +142,8 @@ export async function setUpSandbox(
   };
   const ids = { sessionId: record.sessionId, version: record.version, mountMode: mounter.mode };
 
+  // An unsafe known file fails here, before anything is mounted.
+  await runSetupStep("find its known file", record, async () => knownFilePath(target));
   await runSetupStep(`mount it at ${config.mountPath}`, record, () =>
     mounter.mount(handle, target),
   );

@@ -64,7 +64,8 @@ function toRecord(row: SessionRow): SessionRecord {
 
 /**
  * Adds `known_file` to a sessions table created before it existed. Its rows
- * keep NULL, so their next setup reads the known file from the manifest.
+ * keep NULL, as do sessions of versions without skills, so their next setup
+ * reads the known file from the manifest.
  */
 export function addKnownFileColumn(sql: SqlStorage): void {
   const columns = sql.exec<{ name: string }>("PRAGMA table_info(sessions)").toArray();

@@ -1,6 +1,6 @@
 /** The text form of a publish result on stdout. */
 
-import { formatBytes } from "../core/format.ts";
+import { formatBytes, formatCount } from "../core/format.ts";
 import { formatProblem } from "../core/validation.ts";
 import type { PublishResult } from "../publisher/types.ts";
 
@@ -11,10 +11,19 @@ const VERBS: Record<PublishResult["outcome"], string> = {
   invalid: "Invalid skills, nothing written. Version would be",
 };
 
+/** Describes the base; "every file uploaded" only when files were uploaded at all. */
+function baseText(result: PublishResult): string {
+  if (result.base !== null) return result.base;
+  if (result.uploaded === 0 && result.copied === 0) return "none";
+  return result.outcome === "planned"
+    ? "none (every file would be uploaded)"
+    : "none (every file uploaded)";
+}
+
 export function resultText(result: PublishResult): string {
   const lines = [
     `${VERBS[result.outcome]} ${result.version} on channel ${result.channel}`,
-    `base: ${result.base ?? (result.outcome === "planned" ? "none (every file would be uploaded)" : "none (every file uploaded)")}`,
+    `base: ${baseText(result)}`,
   ];
   if (result.skillChanges.length > 0) {
     const width = Math.max(5, ...result.skillChanges.map((change) => change.name.length));
@@ -28,7 +37,7 @@ export function resultText(result: PublishResult): string {
   if (result.outcome !== "invalid") {
     const verb = result.outcome === "planned" ? "to upload" : "uploaded";
     lines.push(
-      `${verb}: ${result.uploaded} files (${formatBytes(result.bytesUploaded)}), copied: ${result.copied}, removed: ${result.removed}`,
+      `${verb}: ${formatCount(result.uploaded, "file")} (${formatBytes(result.bytesUploaded)}${result.outcome === "planned" ? "" : " sent, manifest and head included"}), copied: ${result.copied}, removed: ${result.removed}`,
     );
     lines.push(
       result.notified

@@ -8,6 +8,7 @@
  */
 
 import { contentTypeOf } from "../core/content-type.ts";
+import { formatCount } from "../core/format.ts";
 import type { Logger } from "../core/logger.ts";
 import {
   buildManifest,
@@ -78,7 +79,7 @@ function reportWrite(
   logger: Logger,
 ): void {
   Object.assign(result, planned, counts);
-  logger.info(`Uploaded ${counts.uploaded} files and copied ${counts.copied}`, {
+  logger.info(`Uploaded ${formatCount(counts.uploaded, "file")} and copied ${counts.copied}`, {
     bytes: counts.bytesUploaded,
   });
 }

@@ -5,6 +5,7 @@
 
 import type { Logger } from "../core/logger.ts";
 import { formatProblem } from "../core/validation.ts";
+import { headSha } from "./git.ts";
 import { hashEntries, type SourceFile } from "./source-tree.ts";
 import type { PublishSettings } from "./types.ts";
 import { normalizeSkillsPath, type ValidateResult, validateSkills } from "./validate.ts";
@@ -26,11 +27,14 @@ export async function readSource(
   logger: Logger,
 ): Promise<CheckedSource> {
   const source = settings.source;
+  // HEAD is read once, so a commit made during the publish cannot mix two trees.
+  const head = await headSha(source.repositoryRoot);
   const result = await validateSkills({
     repositoryRoot: source.repositoryRoot,
     skillsPath: source.skillsPath,
     mode: source.mode,
     level: settings.validation,
+    ...(head === null ? {} : { commit: head }),
   });
   for (const problem of result.problems) {
     const line = formatProblem(problem);
@@ -46,6 +50,7 @@ export async function readSource(
       files = await hashEntries(result.entries);
       return files;
     },
+    head,
   );
   logger.info(
     `Found ${result.skills.length} skills and ${result.entries.length} files for version ${version.version}`,

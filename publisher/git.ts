@@ -120,15 +120,19 @@ function pathspec(skillsPath: string): string {
   return skillsPath === "" ? "." : skillsPath;
 }
 
-/** Lists the files of HEAD under `skillsPath` with their sizes (`git ls-tree -r --long`). */
-export async function listCommitEntries(root: string, skillsPath: string): Promise<GitEntry[]> {
+/** Lists the files of a commit under `skillsPath` with their sizes (`git ls-tree -r --long`). */
+export async function listCommitEntries(
+  root: string,
+  skillsPath: string,
+  commit = "HEAD",
+): Promise<GitEntry[]> {
   const output = await runGit(root, [
     "ls-tree",
     "-r",
     "-z",
     "--long",
     "--full-tree",
-    "HEAD",
+    commit,
     "--",
     pathspec(skillsPath),
   ]);

@@ -130,11 +130,15 @@ function submoduleProblem(skillsPath: string, path: string): Problem {
   };
 }
 
-/** Collects the files of HEAD under `skillsPath`. */
-export async function collectCommitTree(root: string, skillsPath: string): Promise<SourceTree> {
+/** Collects the files of a commit (HEAD by default) under `skillsPath`. */
+export async function collectCommitTree(
+  root: string,
+  skillsPath: string,
+  commit = "HEAD",
+): Promise<SourceTree> {
   const listing: Listing = { entries: [], problems: [], paths: [] };
   const links: GitEntry[] = [];
-  for (const gitEntry of await listCommitEntries(root, skillsPath)) {
+  for (const gitEntry of await listCommitEntries(root, skillsPath, commit)) {
     const path = relativeTo(skillsPath, gitEntry.path);
     listing.paths.push(path);
     if (gitEntry.mode === "160000") {
@@ -168,6 +172,9 @@ export async function collectCommitTree(root: string, skillsPath: string): Promi
       target: targets.get(link.oid) ?? "",
     });
   }
+  // Each file whose work-tree bytes differ from the commit is read by its own
+  // git process. Line-ending filters change every text file, so this bounds them.
+  const fromGit = createLimiter(READ_CONCURRENCY);
   const entries = resolveEntries(listing, skillsPath).map(
     ({ path, mode, size, content }): SourceEntry => {
       const oid = content.kind === "blob" ? content.oid : "";
@@ -178,7 +185,8 @@ export async function collectCommitTree(root: string, skillsPath: string): Promi
         display,
         mode,
         size,
-        read: () => readCommitted(root, absolutePath, oid, size),
+        read: () =>
+          readCommitted(absolutePath, oid, size, () => fromGit(() => readBlob(root, oid))),
       };
     },
   );
@@ -192,10 +200,10 @@ export async function collectCommitTree(root: string, skillsPath: string): Promi
  * 20 ms of spawning each and dominated a full publish of 1,000 files.
  */
 async function readCommitted(
-  root: string,
   absolutePath: string,
   oid: string,
   size: number,
+  readFromGit: () => Promise<Uint8Array>,
 ): Promise<Uint8Array> {
   try {
     const bytes = await readListedSize(absolutePath, size);
@@ -203,7 +211,7 @@ async function readCommitted(
   } catch {
     // Missing or unreadable in the work tree: git has the committed bytes.
   }
-  return readBlob(root, oid);
+  return readFromGit();
 }
 
 /**

@@ -25,6 +25,8 @@ export interface ValidateInput {
   skillsPath: string;
   mode: SourceSettings["mode"];
   level: ValidationLevel;
+  /** In commit mode, the sha of the commit to validate; HEAD when unset. */
+  commit?: string;
 }
 
 export interface ValidatedSkill {
@@ -64,7 +66,11 @@ export function normalizeSkillsPath(skillsPath: string): string {
 export async function validateSkills(input: ValidateInput): Promise<ValidateResult> {
   const skillsPath = normalizeSkillsPath(input.skillsPath);
   await assertWorkTree(input.repositoryRoot);
-  if (input.mode === "commit" && (await headSha(input.repositoryRoot)) === null) {
+  if (
+    input.mode === "commit" &&
+    input.commit === undefined &&
+    (await headSha(input.repositoryRoot)) === null
+  ) {
     throw new PublishError(
       "git",
       `The repository at ${input.repositoryRoot} has no commits: commit the skills first, or publish the working tree (working-tree mode)`,
@@ -72,7 +78,7 @@ export async function validateSkills(input: ValidateInput): Promise<ValidateResu
   }
   const tree =
     input.mode === "commit"
-      ? await collectCommitTree(input.repositoryRoot, skillsPath)
+      ? await collectCommitTree(input.repositoryRoot, skillsPath, input.commit)
       : await collectWorkingTree(input.repositoryRoot, skillsPath);
   const shape = validateTree({ root: skillsPath, paths: tree.paths });
   const problems: Problem[] = [...tree.problems, ...shape.problems];

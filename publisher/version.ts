@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { localVersionId } from "../core/ids.ts";
 import { type CommitInfo, comparePaths } from "../core/manifest.ts";
 import type { LocalFile } from "../core/plan.ts";
-import { headSha, readCommit } from "./git.ts";
+import { readCommit } from "./git.ts";
 import { collectCommitTree, hashEntries } from "./source-tree.ts";
 import { normalizeSkillsPath } from "./validate.ts";
 
@@ -31,23 +31,25 @@ function sameFiles(a: readonly LocalFile[], b: readonly LocalFile[]): boolean {
 }
 
 /**
- * Resolves the version of the files collected from `root` in `mode`. Only
- * working-tree mode needs their digests, so only it calls `hashFiles`.
+ * Resolves the version of the files collected from `root` in `mode`, where
+ * `sha` is HEAD's commit as read once for the whole publish (`null` without
+ * commits). Only working-tree mode needs the files' digests, so only it
+ * calls `hashFiles`.
  */
 export async function resolveVersion(
   root: string,
   skillsPath: string,
   mode: "commit" | "working-tree",
   hashFiles: () => Promise<readonly LocalFile[]>,
+  sha: string | null,
   now: Date = new Date(),
 ): Promise<VersionInfo> {
-  const sha = await headSha(root);
   if (sha !== null) {
     const head = await readCommit(root, sha);
     const clean: VersionInfo = { version: sha, commit: { ...head, dirty: false } };
     if (mode === "commit") return clean;
     const files = await hashFiles();
-    const headTree = await collectCommitTree(root, normalizeSkillsPath(skillsPath));
+    const headTree = await collectCommitTree(root, normalizeSkillsPath(skillsPath), sha);
     // Compare only files inside skill folders, as `validateSkills` returns them.
     const headFiles = await hashEntries(
       headTree.entries.filter((entry) => entry.path.includes("/")),

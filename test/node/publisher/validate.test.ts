@@ -152,6 +152,24 @@ describe("validateSkills", () => {
     }
   });
 
+  it("lists the given commit, not a newer HEAD", async () => {
+    await h.repo.write("skills/pdf/SKILL.md", skillFile("pdf"));
+    const first = await h.repo.commit({ message: "First" });
+    await h.repo.write("skills/xlsx/SKILL.md", skillFile("xlsx"));
+    await h.repo.commit({ message: "Second" });
+
+    const result = await validateSkills({
+      repositoryRoot: h.repo.root,
+      skillsPath: "skills",
+      mode: "commit",
+      level: "strict",
+      commit: first,
+    });
+
+    expect(result.entries.map((entry) => entry.path)).toEqual(["pdf/SKILL.md"]);
+    expect(result.skills.map((skill) => skill.name)).toEqual(["pdf"]);
+  });
+
   it("treats the skills path literally", async () => {
     await h.repo.write("sk*lls/pdf/SKILL.md", skillFile("pdf"));
     await h.repo.write("skills/xlsx/SKILL.md", skillFile("xlsx"));

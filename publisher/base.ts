@@ -35,7 +35,7 @@ export async function readBucketState(
   logger: Logger,
 ): Promise<BucketState> {
   const [existing, head] = await Promise.all([
-    readExisting(store, manifestKey(root, version)),
+    readExisting(store, manifestKey(root, version), logger),
     readHead(store, headKey(root, channel), logger),
   ]);
   if (head === undefined) return { head, base: null, existing };
@@ -43,7 +43,7 @@ export async function readBucketState(
     return { head, base: existing.manifest, existing };
   }
   const key = manifestKey(root, head.version);
-  const text = await store.getText(key);
+  const text = await store.getText(key, logger);
   if (text === undefined) {
     logger.warn(
       `The head of channel ${channel} names version ${head.version}, but ${key} does not exist; uploading every file`,
@@ -59,7 +59,7 @@ export async function readBucketState(
 }
 
 async function readHead(store: S3Store, key: string, logger: Logger): Promise<Head | undefined> {
-  const text = await store.getText(key);
+  const text = await store.getText(key, logger);
   if (text === undefined) {
     logger.warn(`No head at ${key} (first publish to this channel); uploading every file`);
     return undefined;
@@ -72,8 +72,12 @@ async function readHead(store: S3Store, key: string, logger: Logger): Promise<He
   return parsed.head;
 }
 
-async function readExisting(store: S3Store, key: string): Promise<StoredManifest | undefined> {
-  const text = await store.getText(key);
+async function readExisting(
+  store: S3Store,
+  key: string,
+  logger: Logger,
+): Promise<StoredManifest | undefined> {
+  const text = await store.getText(key, logger);
   if (text === undefined) return undefined;
   try {
     return { manifest: parseManifest(text, key), sha256: await sha256Hex(text) };

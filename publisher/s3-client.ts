@@ -104,7 +104,8 @@ const RETRYABLE_NAMES = new Set([
   "RequestTimeoutException",
   "InternalError",
   "ServiceUnavailable",
-  // The only abort signal is the per-request timeout.
+  // Abort signals are the per-request timeout and the store's destroy(),
+  // and the store stops retrying once destroy() ran.
   "TimeoutError",
   "AbortError",
 ]);

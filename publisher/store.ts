@@ -57,7 +57,7 @@ export interface PutOptions {
   metadata: Record<string, string>;
   /**
    * Hex SHA-256 of the body when the caller has it. It is sent as
-   * `x-amz-content-sha256`, so the SDK signs it without hashing the body
+   * `x-amz-content-sha256`, so the signer uses it without hashing the body
    * again and the server rejects a body that does not match.
    */
   sha256?: string;
@@ -85,6 +85,8 @@ export class S3Store {
   readonly bucket: string;
   readonly #client: S3Client;
   readonly #agents: Agents;
+  /** The access key id and secret key, kept only to redact them from messages. */
+  readonly #credentials: readonly string[];
   /** PutObject and CopyObject without the SDK, for path-style endpoints. */
   readonly #direct: DirectRequests | undefined;
   readonly #logger: Logger;
@@ -101,6 +103,7 @@ export class S3Store {
     this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.#timeoutMs = options.timeoutMs ?? settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#multipartThreshold = options.multipartThresholdBytes ?? MULTIPART_THRESHOLD_BYTES;
+    this.#credentials = [settings.secretAccessKey, settings.accessKeyId];
     const concurrency = settings.concurrency || DEFAULT_CONCURRENCY;
     this.#limit = createLimiter(concurrency);
     this.#agents = createAgents(concurrency);
@@ -109,9 +112,12 @@ export class S3Store {
     this.#direct = settings.forcePathStyle ? new DirectRequests(settings, this.#agents) : undefined;
   }
 
-  /** Returns the object's bytes, or `undefined` when the key does not exist. */
-  async getBytes(key: string): Promise<Uint8Array | undefined> {
-    return this.#request("GET", key, async (abortSignal) => {
+  /**
+   * Returns the object's bytes, or `undefined` when the key does not exist.
+   * Retry warnings go to `logger`, the store's own by default.
+   */
+  async getBytes(key: string, logger?: Logger): Promise<Uint8Array | undefined> {
+    const read = async (abortSignal: AbortSignal): Promise<Uint8Array | undefined> => {
       try {
         const output = await this.#client.send(
           new GetObjectCommand({ Bucket: this.bucket, Key: key }),
@@ -123,12 +129,13 @@ export class S3Store {
         if (isNotFound(error)) return undefined;
         throw error;
       }
-    });
+    };
+    return this.#request("GET", key, read, logger);
   }
 
   /** Returns the object as UTF-8 text, or `undefined` when the key does not exist. */
-  async getText(key: string): Promise<string | undefined> {
-    const bytes = await this.getBytes(key);
+  async getText(key: string, logger?: Logger): Promise<string | undefined> {
+    const bytes = await this.getBytes(key, logger);
     return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
   }
 
@@ -248,14 +255,25 @@ export class S3Store {
     this.#agents.https.destroy();
   }
 
-  /** Runs one request under the concurrency limit with retries and a timeout. */
+  /**
+   * Runs one request under the concurrency limit with retries and a timeout.
+   * Messages never contain the credentials, even when a server echoes them.
+   */
   #request<T>(
     operation: string,
     key: string,
     send: (abortSignal: AbortSignal) => Promise<T>,
+    logger: Logger = this.#logger,
   ): Promise<T> {
     const closed = this.#closed.signal;
     return this.#limit(async () => {
+      let timeout: AbortSignal | undefined;
+      const detail = (error: unknown): string =>
+        this.#redact(
+          timeout?.aborted === true
+            ? `no response within ${this.#timeoutMs} ms, so the request timed out`
+            : describeError(error),
+        );
       try {
         if (closed.aborted) throw new Error("the store was closed before the request was sent");
         return await withRetry(
@@ -264,20 +282,32 @@ export class S3Store {
             isRetryable,
             signal: closed,
             onRetry: (error, attempt, waitMs) =>
-              this.#logger.warn(`${operation} ${key} failed, retrying in ${waitMs} ms`, {
+              logger.warn(`${operation} ${key} failed, retrying in ${waitMs} ms`, {
                 attempt,
-                error: describeError(error),
+                error: detail(error),
               }),
           },
-          () => send(AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), closed])),
+          () => {
+            timeout = AbortSignal.timeout(this.#timeoutMs);
+            return send(AbortSignal.any([timeout, closed]));
+          },
         );
       } catch (error: unknown) {
         throw new PublishError(
           "store",
-          `${operation} ${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)} failed: ${describeError(error)}; ${remedyFor(error)}`,
+          `${operation} ${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)} failed: ${detail(error)}; ${remedyFor(error)}`,
           { cause: error },
         );
       }
     });
+  }
+
+  /** Replaces the access key id and the secret key wherever a server's message repeats them. */
+  #redact(text: string): string {
+    let redacted = text;
+    for (const secret of this.#credentials) {
+      if (secret.length > 0) redacted = redacted.replaceAll(secret, "[redacted]");
+    }
+    return redacted;
   }
 }

@@ -577,4 +577,23 @@ describe("publish recovery", () => {
       await proxy.close();
     }
   });
+
+  it("keeps retry warnings of a failed validation out of the log", async () => {
+    await h.repo.write("skills/pdf/SKILL.md", "---\nname: Not Valid\n---\n");
+    await h.repo.commit();
+    const proxy = await startFaultProxy(h.s3.endpoint);
+    proxy.decide = () => ({ kind: "respond", status: 503, body: s3Error("SlowDown", "Slow") });
+    try {
+      const settings = h.settings();
+      if (settings.store !== undefined) settings.store.endpoint = proxy.endpoint;
+      const logger = recordingLogger();
+
+      const result = await publish(settings, logger);
+
+      expect(result.outcome).toBe("invalid");
+      expect(logger.lines.filter((line) => line.message.includes("retrying"))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
 });

@@ -200,6 +200,36 @@ describe("S3Store retries", () => {
     expect(await store.getText("retry/target.txt")).toBe("copy me");
   });
 
+  it("redacts credentials a server repeats", async () => {
+    const { store: proxied, proxy: seen } = await proxiedStore();
+    seen.decide = () => ({
+      kind: "respond",
+      status: 400,
+      body: s3Error(
+        "InvalidRequest",
+        `Bad Credential=${server.accessKeyId}/20260101 and ${server.secretAccessKey}`,
+      ),
+    });
+
+    const error = await rejection(putText(proxied, "retry/echo.txt"));
+
+    expect(error.message).toContain("[redacted]");
+    expect(error.message).not.toContain(server.accessKeyId);
+  });
+
+  it("says a request timed out", async () => {
+    const { store: proxied, proxy: seen } = await proxiedStore({
+      timeoutMs: 200,
+      retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 2 },
+    });
+    seen.decide = () => ({ kind: "hang" });
+
+    const error = await rejection(proxied.getText("retry/hung.txt"));
+
+    expect(error.message).toContain("no response within 200 ms, so the request timed out");
+    expect(seen.requests).toHaveLength(2);
+  });
+
   it("gives up after the last attempt", async () => {
     const { store: proxied, proxy: seen } = await proxiedStore();
     seen.decide = () => ({ kind: "respond", status: 503, body: s3Error("SlowDown", "Busy") });

@@ -22,7 +22,7 @@ import type { StoreSettings } from "./types.ts";
 /** Bytes of a response body kept; S3 error and copy result documents are far smaller. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
-/** A request the store answered with an error status or an error document. */
+/** A request that got an error status or an error document from the store. */
 export class S3ResponseError extends Error {
   override readonly name: string;
   readonly $metadata: { httpStatusCode: number };
@@ -92,7 +92,7 @@ export class DirectRequests {
     }
     const sha256 = options.sha256 ?? createHash("sha256").update(body).digest("hex");
     const reply = await this.#send("PUT", key, headers, body, sha256, signal);
-    if (reply.status !== 200) throw errorOf(reply);
+    if (reply.status < 200 || reply.status > 299) throw errorOf(reply);
   }
 
   /**
@@ -143,11 +143,11 @@ export class DirectRequests {
         },
         (response) => {
           const chunks: Buffer[] = [];
-          let kept = 0;
+          let collected = 0;
           response.on("data", (chunk: Buffer) => {
-            if (kept >= MAX_RESPONSE_BYTES) return;
+            if (collected >= MAX_RESPONSE_BYTES) return;
             chunks.push(chunk);
-            kept += chunk.length;
+            collected += chunk.length;
           });
           response.on("end", () => {
             const text = Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString("utf8");

@@ -72,6 +72,12 @@ describe("DirectRequests", () => {
     expect(seen[0]?.headers.authorization).toContain(`Credential=${ACCESS_KEY_ID}/`);
   });
 
+  it("accepts any 2xx status for a put", async () => {
+    const { endpoint } = await serve("127.0.0.1", { status: 204, body: "" });
+
+    await directTo(endpoint).put("x.txt", body, options, AbortSignal.timeout(5000));
+  });
+
   it("names the S3 code of a failed put", async () => {
     const xml = s3Error("AccessDenied", "Access Denied").replace(
       "</Error>",

@@ -43,7 +43,10 @@ export interface Plan {
 export interface BaseIndex {
   /** The base version, or `null` when every file is uploaded. */
   version: string | null;
-  /** Returns `true` when the base has the file's path with the same sha256 and mode. */
+  /**
+   * Returns `true` when the base has the file's path with the same sha256,
+   * mode and content type (a copy keeps the base object's content type).
+   */
   isUnchanged(file: LocalFile): boolean;
   /**
    * Returns a path of the base whose sha256, mode and content type equal the
@@ -76,7 +79,10 @@ export function indexBase(base: Manifest | null): BaseIndex {
     isUnchanged(file) {
       const previous = byPath.get(file.path);
       return (
-        previous !== undefined && previous.sha256 === file.sha256 && previous.mode === file.mode
+        previous !== undefined &&
+        previous.sha256 === file.sha256 &&
+        previous.mode === file.mode &&
+        previous.contentType === contentTypeOf(file.path)
       );
     },
     findContent(file) {

@@ -115,6 +115,15 @@ describe("decideFile", () => {
     expect(decideFile(file("a/SKILL.md", "1"), indexBase(null))).toEqual({ kind: "upload" });
   });
 
+  it("uploads a file whose stored content type differs", () => {
+    const manifest = manifestOf("1".repeat(40), [file("a/tool.ts", "1")]);
+    const older = {
+      ...manifest,
+      files: manifest.files.map((f) => ({ ...f, contentType: "application/octet-stream" })),
+    };
+    expect(decideFile(file("a/tool.ts", "1"), indexBase(older))).toEqual({ kind: "upload" });
+  });
+
   it("agrees with the plan and its renames", () => {
     const files = [file("a/SKILL.md", "1"), file("b/moved.md", "2"), file("a/new.md", "8")];
     const manifest = manifestOf("1".repeat(40), [file("a/SKILL.md", "1"), file("a/guide.md", "2")]);

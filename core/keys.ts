@@ -26,6 +26,14 @@ export function normalizePrefix(prefix: string | undefined): string {
   return `${trimmed}/`;
 }
 
+/** S3's and R2's limit on an object key, in bytes of UTF-8. */
+export const MAX_KEY_BYTES = 1024;
+
+/** Returns the key's length in bytes of UTF-8, as S3 counts it. */
+export function keyBytes(key: string): number {
+  return new TextEncoder().encode(key).byteLength;
+}
+
 /** Returns the key prefix of a version's snapshot, ending in `/`. */
 export function versionPrefix(root: string, version: string): string {
   return `${root}versions/${assertVersionId(version)}/`;

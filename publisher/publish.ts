@@ -7,7 +7,7 @@
 
 import { formatCount } from "../core/format.ts";
 import { assertChannel, InvalidIdError } from "../core/ids.ts";
-import { manifestKey, normalizePrefix } from "../core/keys.ts";
+import { keyBytes, MAX_KEY_BYTES, manifestKey, normalizePrefix, objectKey } from "../core/keys.ts";
 import type { Logger } from "../core/logger.ts";
 import { InvalidSecretError } from "../core/signing.ts";
 import { type CheckedSource, readSource } from "./checked-source.ts";
@@ -86,7 +86,27 @@ export async function publish(settings: PublishSettings, logger: Logger): Promis
   }
 }
 
-/** What `publish` has once the source is validated. */
+/**
+ * Throws before anything is written when a file's object key would pass
+ * S3's limit: paths are checked alone, but the prefix and version add to them.
+ */
+function checkKeyLengths(
+  root: string,
+  version: string,
+  entries: readonly { path: string }[],
+): void {
+  const long = entries
+    .map((entry) => ({ path: entry.path, bytes: keyBytes(objectKey(root, version, entry.path)) }))
+    .filter((entry) => entry.bytes > MAX_KEY_BYTES);
+  const first = long[0];
+  if (first === undefined) return;
+  throw new PublishError(
+    "invalid-settings",
+    `${formatCount(long.length, "file")} would get an object key longer than the ${MAX_KEY_BYTES}-byte limit of S3 and R2, such as ${JSON.stringify(first.path)} (${first.bytes} bytes with the prefix ${JSON.stringify(root)} and the version): shorten the file's path or the prefix`,
+  );
+}
+
+/** The state of a publish once its source is validated. */
 interface CheckedPublish {
   settings: PublishSettings;
   channel: string;
@@ -129,6 +149,7 @@ async function publishChecked(input: CheckedPublish, logger: Logger): Promise<Pu
   const state = await logger.group("plan", () =>
     readState(store, root, channel, version, logger, prefetched),
   );
+  checkKeyLengths(root, version, checked.entries);
   // A new version in commit mode needs no digest before its first write.
   const streamed =
     store !== undefined &&

@@ -578,6 +578,24 @@ describe("publish recovery", () => {
     }
   });
 
+  it("rejects object keys over the S3 limit before writing", async () => {
+    const longName = `${"n".repeat(200)}.md`;
+    await h.repo.write("skills/pdf/SKILL.md", skillFile("pdf"));
+    await h.repo.write(
+      `skills/pdf/${"d".repeat(200)}/${"e".repeat(200)}/${"f".repeat(200)}/${longName}`,
+      "x\n",
+    );
+    await h.repo.commit();
+    const settings = h.settings({ store: h.storeSettings("team/".repeat(40)) });
+
+    const error = await rejection(publish(settings, recordingLogger()));
+
+    expect(error.code).toBe("invalid-settings");
+    expect(error.message).toContain("1024-byte limit");
+    expect(error.message).toContain(longName);
+    expect(await h.keys()).toEqual([]);
+  });
+
   it("keeps retry warnings of a failed validation out of the log", async () => {
     await h.repo.write("skills/pdf/SKILL.md", "---\nname: Not Valid\n---\n");
     await h.repo.commit();

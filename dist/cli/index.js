@@ -43328,6 +43328,11 @@ const VERSION_ID_PATTERN = /^(?:[0-9a-f]{40}|[0-9a-f]{64}|local-[0-9a-f]{16,64})
 const CHANNEL_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** Letters, digits, `_` and `-`, 1 to 64 characters, starting with a letter or digit. */
 const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/**
+ * A skill name of the Agent Skills specification: lowercase letters, digits
+ * and single hyphens, not at either end. It is also the skill's folder name.
+ */
+const SKILL_NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 /** A lowercase hex SHA-256 digest. */
 const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 /** The `before` sha GitHub sends for a branch's first push. */
@@ -43521,6 +43526,12 @@ function normalizePrefix(prefix) {
     }
     return `${trimmed}/`;
 }
+/** S3's and R2's limit on an object key, in bytes of UTF-8. */
+const MAX_KEY_BYTES = 1024;
+/** Returns the key's length in bytes of UTF-8, as S3 counts it. */
+function keyBytes(key) {
+    return new TextEncoder().encode(key).byteLength;
+}
 /** Returns the key prefix of a version's snapshot, ending in `/`. */
 function versionPrefix(root, version) {
     return `${root}versions/${assertVersionId(version)}/`;
@@ -43575,9 +43586,9 @@ const manifestFileSchema = strictObject({
     contentType: schemas_string().min(1).max(200),
 });
 const manifestSkillSchema = strictObject({
-    name: schemas_string().min(1).max(64),
+    name: schemas_string().min(1).max(64).regex(SKILL_NAME_PATTERN),
     description: schemas_string().min(1).max(1024),
-    /** The skill's folder, relative to the version root (equal to its name). */
+    /** The skill's folder, relative to the version root; it must equal the name. */
     path: relativePath,
     files: schemas_number().int().nonnegative(),
     bytes: schemas_number().int().nonnegative(),
@@ -43609,6 +43620,15 @@ const manifestSchema = strictObject({
     }),
 })
     .superRefine((manifest, ctx) => {
+    // The Worker finds a skill's SKILL.md by its name, so the folder must match.
+    for (const skill of manifest.skills) {
+        if (skill.path !== skill.name) {
+            ctx.addIssue({
+                code: "custom",
+                message: `skill "${skill.name}" has the path "${skill.path}"; a skill's folder must equal its name`,
+            });
+        }
+    }
     const seen = new Set();
     for (const file of manifest.files) {
         if (seen.has(file.path)) {
@@ -44088,7 +44108,8 @@ const RETRYABLE_NAMES = new Set([
     "RequestTimeoutException",
     "InternalError",
     "ServiceUnavailable",
-    // The only abort signal is the per-request timeout.
+    // Abort signals are the per-request timeout and the store's destroy(),
+    // and the store stops retrying once destroy() ran.
     "TimeoutError",
     "AbortError",
 ]);
@@ -44251,7 +44272,7 @@ function createSigner(keys) {
 
 /** Bytes of a response body kept; S3 error and copy result documents are far smaller. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
-/** A request the store answered with an error status or an error document. */
+/** A request that got an error status or an error document from the store. */
 class S3ResponseError extends Error {
     name;
     $metadata;
@@ -44293,7 +44314,7 @@ class DirectRequests {
         }
         const sha256 = options.sha256 ?? (0,external_node_crypto_.createHash)("sha256").update(body).digest("hex");
         const reply = await this.#send("PUT", key, headers, body, sha256, signal);
-        if (reply.status !== 200)
+        if (reply.status < 200 || reply.status > 299)
             throw errorOf(reply);
     }
     /**
@@ -44335,12 +44356,12 @@ class DirectRequests {
                 signal,
             }, (response) => {
                 const chunks = [];
-                let kept = 0;
+                let collected = 0;
                 response.on("data", (chunk) => {
-                    if (kept >= MAX_RESPONSE_BYTES)
+                    if (collected >= MAX_RESPONSE_BYTES)
                         return;
                     chunks.push(chunk);
-                    kept += chunk.length;
+                    collected += chunk.length;
                 });
                 response.on("end", () => {
                     const text = Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString("utf8");
@@ -44600,6 +44621,8 @@ class S3Store {
     bucket;
     #client;
     #agents;
+    /** The access key id and secret key, kept only to redact them from messages. */
+    #credentials;
     /** PutObject and CopyObject without the SDK, for path-style endpoints. */
     #direct;
     #logger;
@@ -44615,6 +44638,7 @@ class S3Store {
         this.#retry = options.retry ?? DEFAULT_RETRY_POLICY;
         this.#timeoutMs = options.timeoutMs ?? settings.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
         this.#multipartThreshold = options.multipartThresholdBytes ?? MULTIPART_THRESHOLD_BYTES;
+        this.#credentials = [settings.secretAccessKey, settings.accessKeyId];
         const concurrency = settings.concurrency || DEFAULT_CONCURRENCY;
         this.#limit = createLimiter(concurrency);
         this.#agents = createAgents(concurrency);
@@ -44622,9 +44646,12 @@ class S3Store {
         // Virtual-hosted addressing (AWS S3) stays with the SDK, which also follows its redirects.
         this.#direct = settings.forcePathStyle ? new DirectRequests(settings, this.#agents) : undefined;
     }
-    /** Returns the object's bytes, or `undefined` when the key does not exist. */
-    async getBytes(key) {
-        return this.#request("GET", key, async (abortSignal) => {
+    /**
+     * Returns the object's bytes, or `undefined` when the key does not exist.
+     * Retry warnings go to `logger`, the store's own by default.
+     */
+    async getBytes(key, logger) {
+        const read = async (abortSignal) => {
             try {
                 const output = await this.#client.send(new dist_cjs.GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal });
                 if (output.Body === undefined)
@@ -44636,11 +44663,12 @@ class S3Store {
                     return undefined;
                 throw error;
             }
-        });
+        };
+        return this.#request("GET", key, read, logger);
     }
     /** Returns the object as UTF-8 text, or `undefined` when the key does not exist. */
-    async getText(key) {
-        const bytes = await this.getBytes(key);
+    async getText(key, logger) {
+        const bytes = await this.getBytes(key, logger);
         return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
     }
     /** Returns the object's size and metadata, or `undefined` when the key does not exist. */
@@ -44749,26 +44777,45 @@ class S3Store {
         this.#agents.http.destroy();
         this.#agents.https.destroy();
     }
-    /** Runs one request under the concurrency limit with retries and a timeout. */
-    #request(operation, key, send) {
+    /**
+     * Runs one request under the concurrency limit with retries and a timeout.
+     * Messages never contain the credentials, even when a server echoes them.
+     */
+    #request(operation, key, send, logger = this.#logger) {
         const closed = this.#closed.signal;
         return this.#limit(async () => {
+            let timeout;
+            const detail = (error) => this.#redact(timeout?.aborted === true
+                ? `no response within ${this.#timeoutMs} ms, so the request timed out`
+                : describeError(error));
             try {
                 if (closed.aborted)
                     throw new Error("the store was closed before the request was sent");
                 return await withRetry(this.#retry, {
                     isRetryable: isRetryable,
                     signal: closed,
-                    onRetry: (error, attempt, waitMs) => this.#logger.warn(`${operation} ${key} failed, retrying in ${waitMs} ms`, {
+                    onRetry: (error, attempt, waitMs) => logger.warn(`${operation} ${key} failed, retrying in ${waitMs} ms`, {
                         attempt,
-                        error: describeError(error),
+                        error: detail(error),
                     }),
-                }, () => send(AbortSignal.any([AbortSignal.timeout(this.#timeoutMs), closed])));
+                }, () => {
+                    timeout = AbortSignal.timeout(this.#timeoutMs);
+                    return send(AbortSignal.any([timeout, closed]));
+                });
             }
             catch (error) {
-                throw new PublishError("store", `${operation} ${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)} failed: ${describeError(error)}; ${remedyFor(error)}`, { cause: error });
+                throw new PublishError("store", `${operation} ${JSON.stringify(key)} in bucket ${JSON.stringify(this.bucket)} failed: ${detail(error)}; ${remedyFor(error)}`, { cause: error });
             }
         });
+    }
+    /** Replaces the access key id and the secret key wherever a server's message repeats them. */
+    #redact(text) {
+        let redacted = text;
+        for (const secret of this.#credentials) {
+            if (secret.length > 0)
+                redacted = redacted.replaceAll(secret, "[redacted]");
+        }
+        return redacted;
     }
 }
 
@@ -45171,9 +45218,9 @@ function firstLine(message) {
 
 
 
+
 const VALIDATION_LEVELS = ["claude-code", "strict"];
 const SKILL_FILE = "SKILL.md";
-const NAME_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const MAX_NAME_LENGTH = 64;
 const MAX_DESCRIPTION_LENGTH = 1024;
 const MAX_COMPATIBILITY_LENGTH = 500;
@@ -45237,7 +45284,7 @@ function checkSkillName(name) {
     if (name.length === 0 || name.length > MAX_NAME_LENGTH) {
         return `must be 1 to ${MAX_NAME_LENGTH} characters, got ${name.length}`;
     }
-    if (!NAME_PATTERN.test(name)) {
+    if (!SKILL_NAME_PATTERN.test(name)) {
         return "must use only lowercase letters a-z, digits and single hyphens, and must not start or end with a hyphen";
     }
     return undefined;
@@ -45427,12 +45474,6 @@ function formatProblem(problem) {
     return `${where}: ${problem.severity}: ${problem.message}`;
 }
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-// EXTERNAL MODULE: external "node:fs/promises"
-var promises_ = __nccwpck_require__(1455);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __nccwpck_require__(6760);
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __nccwpck_require__(1421);
 ;// CONCATENATED MODULE: ./publisher/git.ts
@@ -45514,15 +45555,15 @@ function splitRecords(output) {
 function pathspec(skillsPath) {
     return skillsPath === "" ? "." : skillsPath;
 }
-/** Lists the files of HEAD under `skillsPath` with their sizes (`git ls-tree -r --long`). */
-async function listCommitEntries(root, skillsPath) {
+/** Lists the files of a commit under `skillsPath` with their sizes (`git ls-tree -r --long`). */
+async function listCommitEntries(root, skillsPath, commit = "HEAD") {
     const output = await runGit(root, [
         "ls-tree",
         "-r",
         "-z",
         "--long",
         "--full-tree",
-        "HEAD",
+        commit,
         "--",
         pathspec(skillsPath),
     ]);
@@ -45659,6 +45700,12 @@ function readBlobs(root, oids, onBlob) {
     });
 }
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./publisher/symlinks.ts
 /**
  * Symlink policy: a symlink whose target resolves to a file inside the skills
@@ -45770,11 +45817,11 @@ function submoduleProblem(skillsPath, path) {
         message: "This is a git submodule, which is not published: copy its files into the repository or move it out of the skills folder",
     };
 }
-/** Collects the files of HEAD under `skillsPath`. */
-async function collectCommitTree(root, skillsPath) {
+/** Collects the files of a commit (HEAD by default) under `skillsPath`. */
+async function collectCommitTree(root, skillsPath, commit = "HEAD") {
     const listing = { entries: [], problems: [], paths: [] };
     const links = [];
-    for (const gitEntry of await listCommitEntries(root, skillsPath)) {
+    for (const gitEntry of await listCommitEntries(root, skillsPath, commit)) {
         const path = relativeTo(skillsPath, gitEntry.path);
         listing.paths.push(path);
         if (gitEntry.mode === "160000") {
@@ -45806,6 +45853,9 @@ async function collectCommitTree(root, skillsPath) {
             target: targets.get(link.oid) ?? "",
         });
     }
+    // Each file whose work-tree bytes differ from the commit is read by its own
+    // git process. Line-ending filters change every text file, so this bounds them.
+    const fromGit = createLimiter(READ_CONCURRENCY);
     const entries = resolveEntries(listing, skillsPath).map(({ path, mode, size, content }) => {
         const oid = content.kind === "blob" ? content.oid : "";
         const display = displayPath(skillsPath, path);
@@ -45815,7 +45865,7 @@ async function collectCommitTree(root, skillsPath) {
             display,
             mode,
             size,
-            read: () => readCommitted(root, absolutePath, oid, size),
+            read: () => readCommitted(absolutePath, oid, size, () => fromGit(() => readBlob(root, oid))),
         };
     });
     return { entries, paths: listing.paths, problems: listing.problems };
@@ -45826,7 +45876,7 @@ async function collectCommitTree(root, skillsPath) {
  * checkout), else from git. A `git cat-file` process per file cost about
  * 20 ms of spawning each and dominated a full publish of 1,000 files.
  */
-async function readCommitted(root, absolutePath, oid, size) {
+async function readCommitted(absolutePath, oid, size, readFromGit) {
     try {
         const bytes = await readListedSize(absolutePath, size);
         if (bytes !== undefined && blobIdOf(bytes, oid.length) === oid)
@@ -45835,7 +45885,7 @@ async function readCommitted(root, absolutePath, oid, size) {
     catch {
         // Missing or unreadable in the work tree: git has the committed bytes.
     }
-    return readBlob(root, oid);
+    return readFromGit();
 }
 /**
  * Reads a file that should have `size` bytes with one read of `size + 1`
@@ -46074,11 +46124,13 @@ function normalizeSkillsPath(skillsPath) {
 async function validateSkills(input) {
     const skillsPath = normalizeSkillsPath(input.skillsPath);
     await assertWorkTree(input.repositoryRoot);
-    if (input.mode === "commit" && (await headSha(input.repositoryRoot)) === null) {
+    if (input.mode === "commit" &&
+        input.commit === undefined &&
+        (await headSha(input.repositoryRoot)) === null) {
         throw new PublishError("git", `The repository at ${input.repositoryRoot} has no commits: commit the skills first, or publish the working tree (working-tree mode)`);
     }
     const tree = input.mode === "commit"
-        ? await collectCommitTree(input.repositoryRoot, skillsPath)
+        ? await collectCommitTree(input.repositoryRoot, skillsPath, input.commit)
         : await collectWorkingTree(input.repositoryRoot, skillsPath);
     const shape = validateTree({ root: skillsPath, paths: tree.paths });
     const problems = [...tree.problems, ...shape.problems];
@@ -46168,18 +46220,19 @@ function sameFiles(a, b) {
     return contentDigest(a) === contentDigest(b);
 }
 /**
- * Resolves the version of the files collected from `root` in `mode`. Only
- * working-tree mode needs their digests, so only it calls `hashFiles`.
+ * Resolves the version of the files collected from `root` in `mode`, where
+ * `sha` is HEAD's commit as read once for the whole publish (`null` without
+ * commits). Only working-tree mode needs the files' digests, so only it
+ * calls `hashFiles`.
  */
-async function resolveVersion(root, skillsPath, mode, hashFiles, now = new Date()) {
-    const sha = await headSha(root);
+async function resolveVersion(root, skillsPath, mode, hashFiles, sha, now = new Date()) {
     if (sha !== null) {
         const head = await readCommit(root, sha);
         const clean = { version: sha, commit: { ...head, dirty: false } };
         if (mode === "commit")
             return clean;
         const files = await hashFiles();
-        const headTree = await collectCommitTree(root, normalizeSkillsPath(skillsPath));
+        const headTree = await collectCommitTree(root, normalizeSkillsPath(skillsPath), sha);
         // Compare only files inside skill folders, as `validateSkills` returns them.
         const headFiles = await hashEntries(headTree.entries.filter((entry) => entry.path.includes("/")));
         if (sameFiles(headFiles, files))
@@ -46213,14 +46266,18 @@ async function resolveVersion(root, skillsPath, mode, hashFiles, now = new Date(
 
 
 
+
 /** Validates the source, logs every problem and resolves the version. */
 async function readSource(settings, logger) {
     const source = settings.source;
+    // HEAD is read once, so a commit made during the publish cannot mix two trees.
+    const head = await headSha(source.repositoryRoot);
     const result = await validateSkills({
         repositoryRoot: source.repositoryRoot,
         skillsPath: source.skillsPath,
         mode: source.mode,
         level: settings.validation,
+        ...(head === null ? {} : { commit: head }),
     });
     for (const problem of result.problems) {
         const line = formatProblem(problem);
@@ -46233,7 +46290,7 @@ async function readSource(settings, logger) {
     const version = await resolveVersion(source.repositoryRoot, normalizeSkillsPath(source.skillsPath), source.mode, async () => {
         files = await hashEntries(result.entries);
         return files;
-    });
+    }, head);
     logger.info(`Found ${result.skills.length} skills and ${result.entries.length} files for version ${version.version}`);
     return { ...result, ...version, files };
 }
@@ -46429,7 +46486,10 @@ function indexBase(base) {
         version: base?.version ?? null,
         isUnchanged(file) {
             const previous = byPath.get(file.path);
-            return (previous !== undefined && previous.sha256 === file.sha256 && previous.mode === file.mode);
+            return (previous !== undefined &&
+                previous.sha256 === file.sha256 &&
+                previous.mode === file.mode &&
+                previous.contentType === contentTypeOf(file.path));
         },
         findContent(file) {
             return byContent.get(contentKey(file.sha256, file.mode, contentTypeOf(file.path)));
@@ -46542,7 +46602,7 @@ function planVersion(files, base) {
 /** Reads the channel's head, its manifest and the manifest of `version`. */
 async function readBucketState(store, root, channel, version, logger) {
     const [existing, head] = await Promise.all([
-        readExisting(store, keys_manifestKey(root, version)),
+        readExisting(store, keys_manifestKey(root, version), logger),
         readHead(store, headKey(root, channel), logger),
     ]);
     if (head === undefined)
@@ -46551,7 +46611,7 @@ async function readBucketState(store, root, channel, version, logger) {
         return { head, base: existing.manifest, existing };
     }
     const key = keys_manifestKey(root, head.version);
-    const text = await store.getText(key);
+    const text = await store.getText(key, logger);
     if (text === undefined) {
         logger.warn(`The head of channel ${channel} names version ${head.version}, but ${key} does not exist; uploading every file`);
         return { head, base: null, existing };
@@ -46565,7 +46625,7 @@ async function readBucketState(store, root, channel, version, logger) {
     }
 }
 async function readHead(store, key, logger) {
-    const text = await store.getText(key);
+    const text = await store.getText(key, logger);
     if (text === undefined) {
         logger.warn(`No head at ${key} (first publish to this channel); uploading every file`);
         return undefined;
@@ -46577,8 +46637,8 @@ async function readHead(store, key, logger) {
     }
     return parsed.head;
 }
-async function readExisting(store, key) {
-    const text = await store.getText(key);
+async function readExisting(store, key, logger) {
+    const text = await store.getText(key, logger);
     if (text === undefined)
         return undefined;
     try {
@@ -46859,6 +46919,7 @@ function throwFailures(results, items, version, logger) {
 
 
 
+
 function manifestOf(checked, files, repository) {
     return buildManifest({
         version: checked.version,
@@ -46882,7 +46943,7 @@ function checkSameContent(existing, manifest, version) {
 /** Records the planned counts, replaced by what the write did, and logs the totals. */
 function reportWrite(result, planned, counts, logger) {
     Object.assign(result, planned, counts);
-    logger.info(`Uploaded ${counts.uploaded} files and copied ${counts.copied}`, {
+    logger.info(`Uploaded ${formatCount(counts.uploaded, "file")} and copied ${counts.copied}`, {
         bytes: counts.bytesUploaded,
     });
 }
@@ -47022,6 +47083,19 @@ async function publish(settings, logger) {
         store?.destroy();
     }
 }
+/**
+ * Throws before anything is written when a file's object key would pass
+ * S3's limit: paths are checked alone, but the prefix and version add to them.
+ */
+function checkKeyLengths(root, version, entries) {
+    const long = entries
+        .map((entry) => ({ path: entry.path, bytes: keyBytes(objectKey(root, version, entry.path)) }))
+        .filter((entry) => entry.bytes > MAX_KEY_BYTES);
+    const first = long[0];
+    if (first === undefined)
+        return;
+    throw new PublishError("invalid-settings", `${formatCount(long.length, "file")} would get an object key longer than the ${MAX_KEY_BYTES}-byte limit of S3 and R2, such as ${JSON.stringify(first.path)} (${first.bytes} bytes with the prefix ${JSON.stringify(root)} and the version): shorten the file's path or the prefix`);
+}
 /** Plans, writes and announces the validated source; see `publish`. */
 async function publishChecked(input, logger) {
     const { settings, channel, root, checked, store, prefetched } = input;
@@ -47051,6 +47125,7 @@ async function publishChecked(input, logger) {
         return result;
     }
     const state = await logger.group("plan", () => readState(store, root, channel, version, logger, prefetched));
+    checkKeyLengths(root, version, checked.entries);
     // A new version in commit mode needs no digest before its first write.
     const streamed = store !== undefined &&
         !settings.dryRun &&
@@ -47136,10 +47211,20 @@ const VERBS = {
     planned: "Dry run, nothing written. Planned",
     invalid: "Invalid skills, nothing written. Version would be",
 };
+/** Describes the base; "every file uploaded" only when files were uploaded at all. */
+function baseText(result) {
+    if (result.base !== null)
+        return result.base;
+    if (result.uploaded === 0 && result.copied === 0)
+        return "none";
+    return result.outcome === "planned"
+        ? "none (every file would be uploaded)"
+        : "none (every file uploaded)";
+}
 function resultText(result) {
     const lines = [
         `${VERBS[result.outcome]} ${result.version} on channel ${result.channel}`,
-        `base: ${result.base ?? (result.outcome === "planned" ? "none (every file would be uploaded)" : "none (every file uploaded)")}`,
+        `base: ${baseText(result)}`,
     ];
     if (result.skillChanges.length > 0) {
         const width = Math.max(5, ...result.skillChanges.map((change) => change.name.length));
@@ -47150,7 +47235,7 @@ function resultText(result) {
     }
     if (result.outcome !== "invalid") {
         const verb = result.outcome === "planned" ? "to upload" : "uploaded";
-        lines.push(`${verb}: ${result.uploaded} files (${formatBytes(result.bytesUploaded)}), copied: ${result.copied}, removed: ${result.removed}`);
+        lines.push(`${verb}: ${formatCount(result.uploaded, "file")} (${formatBytes(result.bytesUploaded)}${result.outcome === "planned" ? "" : " sent, manifest and head included"}), copied: ${result.copied}, removed: ${result.removed}`);
         lines.push(result.notified
             ? "Worker notified"
             : `Worker not notified: ${result.notifySkipped ?? "no webhook is configured"}`);

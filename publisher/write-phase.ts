@@ -27,7 +27,7 @@ import { planFiles, plannedCounts } from "./planning.ts";
 import { hashEntries } from "./source-tree.ts";
 import type { S3Store } from "./store.ts";
 import type { PublishResult, PublishSettings } from "./types.ts";
-import { type UploadCounts, writeVersion } from "./upload.ts";
+import { type UploadCounts, type WriteItem, type WriteOutput, writeVersion } from "./upload.ts";
 
 /** The parts of a publish that the write phase uses. */
 export interface WriteContext {
@@ -84,6 +84,28 @@ function reportWrite(
   });
 }
 
+/** Writes the items as objects of the version, against the base in `state`. */
+function writeItems(
+  context: WriteContext & { store: S3Store },
+  state: BucketState,
+  items: readonly WriteItem[],
+  logger: Logger,
+): Promise<WriteOutput> {
+  const { settings, root, checked, store } = context;
+  return writeVersion(
+    {
+      store,
+      root,
+      version: checked.version,
+      commit: checked.commit,
+      base: indexBase(state.base),
+      items,
+      concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
+    },
+    logger,
+  );
+}
+
 /** Writes a new version in commit mode, hashing each file as it is written. */
 export async function writeStreamed(
   context: WriteContext & { store: S3Store },
@@ -91,23 +113,12 @@ export async function writeStreamed(
   result: PublishResult,
   logger: Logger,
 ): Promise<WrittenVersion> {
-  const { settings, root, checked, store } = context;
+  const { settings, checked } = context;
   logger.info(
     `Planning against ${state.base?.version ?? "no base"}: each file is compared by content as it is read`,
   );
   return logger.group("upload", async () => {
-    const output = await writeVersion(
-      {
-        store,
-        root,
-        version: checked.version,
-        commit: checked.commit,
-        base: indexBase(state.base),
-        items: checked.entries,
-        concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
-      },
-      logger,
-    );
+    const output = await writeItems(context, state, checked.entries, logger);
     const { plan, renamed } = planFiles(output.files, state.base, logger);
     reportWrite(result, plannedCounts(plan, renamed), output.counts, logger);
     const manifest = manifestOf(checked, output.files, settings.source.repository);
@@ -126,7 +137,7 @@ export async function writeHashed(
   result: PublishResult,
   logger: Logger,
 ): Promise<WrittenVersion | undefined> {
-  const { settings, root, checked, store } = context;
+  const { settings, checked, store } = context;
   const { version } = checked;
   const files = checked.files ?? (await hashEntries(checked.entries));
   const manifest = manifestOf(checked, files, settings.source.repository);
@@ -149,18 +160,7 @@ export async function writeHashed(
   }
   if (state.existing === undefined) {
     const output = await logger.group("upload", () =>
-      writeVersion(
-        {
-          store,
-          root,
-          version,
-          commit: checked.commit,
-          base: indexBase(state.base),
-          items: files,
-          concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
-        },
-        logger,
-      ),
+      writeItems({ ...context, store }, state, files, logger),
     );
     reportWrite(result, plannedCounts(plan, renamed), output.counts, logger);
   }

@@ -44549,7 +44549,7 @@ function createLimiter(concurrency) {
  * Runs async work while the bytes its tasks have in memory fit in
  * `maxBytes`. A task that needs more than `maxBytes` runs once no other task
  * has any, so one large file never waits forever. Tasks start in the order
- * they request.
+ * of their calls: a task that fits still waits behind one that does not.
  */
 function createByteBudget(maxBytes) {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) {
@@ -46947,20 +46947,25 @@ function reportWrite(result, planned, counts, logger) {
         bytes: counts.bytesUploaded,
     });
 }
+/** Writes the items as objects of the version, against the base in `state`. */
+function writeItems(context, state, items, logger) {
+    const { settings, root, checked, store } = context;
+    return writeVersion({
+        store,
+        root,
+        version: checked.version,
+        commit: checked.commit,
+        base: indexBase(state.base),
+        items,
+        concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
+    }, logger);
+}
 /** Writes a new version in commit mode, hashing each file as it is written. */
 async function writeStreamed(context, state, result, logger) {
-    const { settings, root, checked, store } = context;
+    const { settings, checked } = context;
     logger.info(`Planning against ${state.base?.version ?? "no base"}: each file is compared by content as it is read`);
     return logger.group("upload", async () => {
-        const output = await writeVersion({
-            store,
-            root,
-            version: checked.version,
-            commit: checked.commit,
-            base: indexBase(state.base),
-            items: checked.entries,
-            concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
-        }, logger);
+        const output = await writeItems(context, state, checked.entries, logger);
         const { plan, renamed } = planFiles(output.files, state.base, logger);
         reportWrite(result, plannedCounts(plan, renamed), output.counts, logger);
         const manifest = manifestOf(checked, output.files, settings.source.repository);
@@ -46973,7 +46978,7 @@ async function writeStreamed(context, state, result, logger) {
  * plan and the manifest's SHA-256 in `result`.
  */
 async function writeHashed(context, state, result, logger) {
-    const { settings, root, checked, store } = context;
+    const { settings, checked, store } = context;
     const { version } = checked;
     const files = checked.files ?? (await hashEntries(checked.entries));
     const manifest = manifestOf(checked, files, settings.source.repository);
@@ -46993,15 +46998,7 @@ async function writeHashed(context, state, result, logger) {
         return undefined;
     }
     if (state.existing === undefined) {
-        const output = await logger.group("upload", () => writeVersion({
-            store,
-            root,
-            version,
-            commit: checked.commit,
-            base: indexBase(state.base),
-            items: files,
-            concurrency: settings.store?.concurrency || DEFAULT_CONCURRENCY,
-        }, logger));
+        const output = await logger.group("upload", () => writeItems({ ...context, store }, state, files, logger));
         reportWrite(result, plannedCounts(plan, renamed), output.counts, logger);
     }
     return { manifest, serialized };

@@ -22,7 +22,7 @@ export const silentLogger: Logger = {
 
 /** A logger that keeps its lines until `replay` writes them to another logger. */
 export interface BufferedLogger extends Logger {
-  /** Writes the kept lines to `target` in their order and forgets them. */
+  /** Writes the buffered lines to `target` in order and empties the buffer. */
   replay(target: Logger): void;
 }
 

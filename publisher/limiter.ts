@@ -31,7 +31,7 @@ export function createLimiter(concurrency: number): <T>(task: () => Promise<T>) 
  * Runs async work while the bytes its tasks have in memory fit in
  * `maxBytes`. A task that needs more than `maxBytes` runs once no other task
  * has any, so one large file never waits forever. Tasks start in the order
- * they request.
+ * of their calls: a task that fits still waits behind one that does not.
  */
 export function createByteBudget(
   maxBytes: number,

@@ -316,8 +316,8 @@ function describeMode(mode: MountMode) {
       expect([200, 404]).toContain(removed.status);
       const status = await call(host, "GET", "/sandboxes/s7");
       if (mounted.status === 200) {
-        const shown = sandboxStatusSchema.parse(await status.json());
-        expect(shown.mount?.version).toBe(VERSION_A);
+        const sandbox = sandboxStatusSchema.parse(await status.json());
+        expect(sandbox.mount?.version).toBe(VERSION_A);
         expect(await call(host, "DELETE", "/sandboxes/s7")).toHaveProperty("status", 200);
       } else {
         expect(mounted.status).toBe(404);

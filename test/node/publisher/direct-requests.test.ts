@@ -21,7 +21,7 @@ afterEach(async () => {
   if (running !== undefined) await new Promise((resolve) => running.close(resolve));
 });
 
-/** Starts a server on `host` that records requests and answers each with `reply`. */
+/** Starts a server on `host` that records requests and responds to each with `reply`. */
 async function serve(
   host: string,
   reply: { status: number; body: string },

@@ -111,30 +111,30 @@ describe("createLimiter", () => {
 describe("createByteBudget", () => {
   /** Starts one task per size that holds its bytes until released; returns the controls. */
   function holdAll(budget: ReturnType<typeof createByteBudget>, sizes: number[]) {
-    let held = 0;
-    let maxHeld = 0;
+    let inUse = 0;
+    let maxInUse = 0;
     const started: number[] = [];
     const releases = new Map<number, () => void>();
     const tasks = sizes.map((size, index) =>
       budget(size, async () => {
         started.push(index);
-        held += size;
-        maxHeld = Math.max(maxHeld, held);
+        inUse += size;
+        maxInUse = Math.max(maxInUse, inUse);
         await new Promise<void>((resolve) => releases.set(index, resolve));
-        held -= size;
+        inUse -= size;
         return index;
       }),
     );
     return {
       tasks,
       started,
-      maxHeld: () => maxHeld,
+      maxInUse: () => maxInUse,
       release: (index: number) => releases.get(index)?.(),
     };
   }
   const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-  it("keeps held bytes within the budget", async () => {
+  it("keeps bytes in use within the budget", async () => {
     const run = holdAll(createByteBudget(100), [60, 30, 20, 50]);
     await settle();
     expect(run.started).toEqual([0, 1]);
@@ -145,7 +145,7 @@ describe("createByteBudget", () => {
     run.release(2);
     run.release(3);
     expect(await Promise.all(run.tasks)).toEqual([0, 1, 2, 3]);
-    expect(run.maxHeld()).toBeLessThanOrEqual(100);
+    expect(run.maxInUse()).toBeLessThanOrEqual(100);
   });
 
   it("runs a task above the budget alone", async () => {

@@ -134,14 +134,14 @@ describe("S3Store", () => {
   it("sends the given SHA-256 as the payload hash", async () => {
     const { store: proxied, proxy: seen } = await proxiedStore();
     // A value the SDK would not compute from this body, so the header must be ours.
-    const given = "ab".repeat(32);
+    const payloadHash = "ab".repeat(32);
     await proxied.put("hash/given.txt", text("body\n"), {
       contentType: "text/plain",
       metadata: {},
-      sha256: given,
+      sha256: payloadHash,
     });
     const put = seen.requests.find((request) => request.method === "PUT");
-    expect(put?.headers["x-amz-content-sha256"]).toBe(given);
+    expect(put?.headers["x-amz-content-sha256"]).toBe(payloadHash);
     expect(await store.getText("hash/given.txt")).toBe("body\n");
   });
 

@@ -60,7 +60,7 @@ function baseIndex(files = BASE_FILES) {
   );
 }
 
-/** An item that counts its reads; with `hashed`, its digest is known up front. */
+/** Returns an item that counts its reads; with `hashed`, its digest is known up front. */
 function item(path: string, content: string, hashed = false): WriteItem & { reads: number } {
   const counted = {
     path,

@@ -7,6 +7,7 @@
 
 import type { AddressInfo } from "node:net";
 import S3rver from "s3rver";
+import { fixCopySource } from "./s3rver-copy-source.ts";
 import { fixDelimiterListing } from "./s3rver-listing.ts";
 
 interface ChildOptions {
@@ -30,6 +31,7 @@ async function run(): Promise<void> {
     configureBuckets: [{ name: options.bucket }],
   });
   fixDelimiterListing(server);
+  fixCopySource(server);
   const address: AddressInfo = await server.run();
   let closing = false;
   const close = (): void => {

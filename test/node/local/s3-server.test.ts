@@ -2,6 +2,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  CopyObjectCommand,
+  GetObjectCommand,
   ListObjectsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -10,6 +12,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBucketClient } from "../../../local/bucket.ts";
 import { type LocalS3, S3RVER_CREDENTIAL, startLocalS3 } from "../../../local/s3-server.ts";
+import { reencodeCopySource } from "../../../local/s3rver-copy-source.ts";
+import { copySource } from "../../../publisher/s3-client.ts";
 
 const KEYS = [
   "v/SKILL.md",
@@ -99,6 +103,30 @@ describe("local s3 server", () => {
     expect(second.Contents?.map((object) => object.Key)).toEqual(keys.slice(1000));
   });
 
+  it("copies the source key, not a look-alike", async () => {
+    // Decoded with decodeURI alone, the source `a%2Bb.txt` would name the second key.
+    const pairs = [
+      ["copy/a+b.txt", "copy/a%2Bb.txt"],
+      ["copy/x&y#z?.md", "copy/x%26y%23z%3F.md"],
+    ];
+    for (const [key, lookAlike] of pairs) {
+      for (const name of [key, lookAlike]) {
+        await client.send(new PutObjectCommand({ Bucket: "skills", Key: name, Body: name }));
+      }
+      await client.send(
+        new CopyObjectCommand({
+          Bucket: "skills",
+          Key: `${key}.copy`,
+          CopySource: copySource("skills", key ?? ""),
+        }),
+      );
+      const copy = await client.send(
+        new GetObjectCommand({ Bucket: "skills", Key: `${key}.copy` }),
+      );
+      expect(await copy.Body?.transformToString(), key).toBe(key);
+    }
+  });
+
   it("keeps objects across restarts", async () => {
     await s3.close();
     s3 = await startLocalS3({ directory, bucket: "skills", port: s3.port });
@@ -110,5 +138,18 @@ describe("local s3 server", () => {
     await expect(startLocalS3({ directory, bucket: "skills", port: s3.port })).rejects.toThrow(
       `Port ${s3.port} on 127.0.0.1 is in use`,
     );
+  });
+});
+
+describe("reencodeCopySource", () => {
+  it("lets decodeURI yield the decoded key", () => {
+    for (const key of ["b/a+b.txt", "b/100% done.md", "b/x&y#z?.md", "b/日本/🎉 !'()*.txt"]) {
+      const header = copySource("b", key.slice(2));
+      expect(decodeURI(reencodeCopySource(header) ?? ""), key).toBe(key);
+    }
+  });
+
+  it("leaves invalid percent-encoding alone", () => {
+    expect(reencodeCopySource("b/%E0%A4%A")).toBeUndefined();
   });
 });

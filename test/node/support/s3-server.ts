@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import S3rver from "s3rver";
+import { fixCopySource } from "../../../local/s3rver-copy-source.ts";
 
 export interface S3Server {
   /** `http://127.0.0.1:<port>`, for path-style requests. */
@@ -34,6 +35,7 @@ export async function startS3Server(options: { bucket?: string } = {}): Promise<
     vhostBuckets: false,
     configureBuckets: [{ name: bucket }],
   });
+  fixCopySource(server);
   const address = await server.run();
   return {
     endpoint: `http://127.0.0.1:${address.port}`,

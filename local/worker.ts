@@ -5,6 +5,7 @@
  */
 
 import { createRequire } from "node:module";
+import { join } from "node:path";
 import type { Logger } from "../core/logger.ts";
 import { pollUntil } from "./mount.ts";
 
@@ -127,6 +128,11 @@ function workerBindings(options: LocalWorkerOptions) {
   };
 }
 
+/** Returns the folder of wrangler's log files for a Worker persisting to `persistDir`. */
+export function wranglerLogDir(persistDir: string): string {
+  return join(persistDir, "logs");
+}
+
 /** Polls `GET /healthz` until the Worker returns 200. */
 async function waitUntilServing(url: string): Promise<void> {
   await pollUntil(
@@ -148,6 +154,12 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   // Miniflare otherwise downloads a sample `Request.cf` object from
   // Cloudflare on start; the local stack stays on loopback.
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+  // wrangler 4 writes a log file per start, by default under
+  // ~/.config/.wrangler/logs; this keeps it inside the state folder. A value
+  // the user set wins.
+  // NOTE: wrangler reads the variable once, when its module first loads, so
+  // every later Worker of the same process logs to the first one's folder.
+  process.env.WRANGLER_LOG_PATH ??= wranglerLogDir(options.persistDir);
   let worker: Awaited<ReturnType<Wrangler["unstable_startWorker"]>>;
   try {
     worker = await withoutExitListeners(async () => {

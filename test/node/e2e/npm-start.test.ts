@@ -1,11 +1,13 @@
 /**
- * `npm start -- --once --json` as a user runs it: in a fresh clone of this
- * repository with no `.r2-skills/` yet, then again to reuse its secrets and
- * data, then with an invalid skill.
+ * `npm start --silent -- --once --json` as a user runs it: in a fresh clone
+ * of this repository with no `.r2-skills/` yet, then again to reuse its
+ * secrets and data, then with an invalid skill. Each run gets its own
+ * XDG_CONFIG_HOME, so the test sees what wrangler would write to the user's
+ * configuration folder.
  */
 
 import { execFile, spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -13,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectS3fs, listMountPoints, pollUntil } from "../../../local/mount.ts";
 import { PROJECT_ROOT } from "../../../local/stack.ts";
 import type { OnceResult } from "../../../local/start.ts";
+import { wranglerLogDir } from "../../../local/worker.ts";
 
 const execFileAsync = promisify(execFile);
 const RUN_TIMEOUT_MS = 180_000;
@@ -26,11 +29,18 @@ interface Run {
   stderr: string;
 }
 
-function runNpmStart(cwd: string): Promise<Run> {
+/** Environment of each run: no colors, and `configHome` as the user's configuration folder. */
+function runEnvironment(configHome: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", XDG_CONFIG_HOME: configHome };
+  delete env.WRANGLER_LOG_PATH;
+  return env;
+}
+
+function runNpmStart(cwd: string, configHome: string): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["start", "--", "--once", "--json"], {
+    const child = spawn("npm", ["start", "--silent", "--", "--once", "--json"], {
       cwd,
-      env: { ...process.env, NO_COLOR: "1" },
+      env: runEnvironment(configHome),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -53,8 +63,7 @@ function runNpmStart(cwd: string): Promise<Run> {
   });
 }
 
-/** Returns stdout without the `> package@version start` banner that npm itself prints. */
-/** Lines of stdout; the repository's .npmrc keeps npm's own banner off it. */
+/** Lines of stdout; `npm --silent` keeps npm's own `> r2-skills start` lines off it. */
 function ownOutput(stdout: string): string[] {
   return stdout.split("\n").filter((line) => line !== "");
 }
@@ -62,6 +71,7 @@ function ownOutput(stdout: string): string[] {
 describe("npm start --once --json", () => {
   let root: string;
   let clone: string;
+  let configHome: string;
   let head: string;
   let skillFiles: string[];
   let firstRun: Run;
@@ -70,6 +80,7 @@ describe("npm start --once --json", () => {
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), "r2-skills-clone-"));
     clone = join(root, "r2-skills");
+    configHome = join(root, "config");
     await execFileAsync("git", ["clone", "--quiet", "--no-hardlinks", PROJECT_ROOT, clone]);
     await symlink(join(PROJECT_ROOT, "node_modules"), join(clone, "node_modules"), "dir");
     head = (await execFileAsync("git", ["rev-parse", "HEAD"], { cwd: clone })).stdout.trim();
@@ -79,7 +90,7 @@ describe("npm start --once --json", () => {
       .filter((line) => line !== "")
       .map((line) => line.slice("skills/".length))
       .sort();
-    firstRun = await runNpmStart(clone);
+    firstRun = await runNpmStart(clone, configHome);
   }, RUN_TIMEOUT_MS + 60_000);
 
   afterAll(async () => {
@@ -112,6 +123,28 @@ describe("npm start --once --json", () => {
     expect(firstRun.stderr).toContain("Stopped");
   });
 
+  it("keeps wrangler's logs in the state folder", async () => {
+    const logDir = wranglerLogDir(join(clone, ".r2-skills", "worker"));
+    const logs = await readdir(logDir);
+    expect(
+      logs.some((name) => /^wrangler-.*\.log$/.test(name)),
+      logs.join(", "),
+    ).toBe(true);
+    await expect(stat(join(configHome, ".wrangler", "logs"))).rejects.toThrow();
+  });
+
+  it("shows npm's own errors", async () => {
+    const run = await execFileAsync("npm", ["run", "strat"], {
+      cwd: clone,
+      env: runEnvironment(configHome),
+    }).then(
+      () => undefined,
+      (error: { code?: number; stderr?: string }) => error,
+    );
+    expect(run?.code).toBe(1);
+    expect(run?.stderr).toContain('Missing script: "strat"');
+  });
+
   it("unmounts the session on exit", async () => {
     expect(await listMountPoints()).not.toContain(firstResult.mountPath);
     await expect(stat(firstResult.mountPath)).rejects.toThrow();
@@ -135,7 +168,7 @@ describe("npm start --once --json", () => {
     async () => {
       const path = join(clone, ".r2-skills", "local.json");
       const before = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
-      const run = await runNpmStart(clone);
+      const run = await runNpmStart(clone, configHome);
       expect(run.code, run.stderr).toBe(0);
       expect(run.stdout.endsWith("}\n")).toBe(true);
       expect(run.stdout.trimEnd().split("\n")).toHaveLength(1);
@@ -157,7 +190,7 @@ describe("npm start --once --json", () => {
     async () => {
       const child = spawn("npm", ["start"], {
         cwd: clone,
-        env: { ...process.env, NO_COLOR: "1" },
+        env: runEnvironment(configHome),
         stdio: ["ignore", "pipe", "pipe"],
         // Its own process group, so SIGINT reaches npm and everything under it, as Ctrl-C does.
         detached: true,
@@ -224,7 +257,7 @@ describe("npm start --once --json", () => {
         join(clone, "skills", "commit-message", "SKILL.md"),
         "---\nname: Commit Message\ndescription: Broken on purpose.\n---\n\nBody.\n",
       );
-      const run = await runNpmStart(clone);
+      const run = await runNpmStart(clone, configHome);
       expect(run.code).toBe(1);
       expect(ownOutput(run.stdout)).toEqual([]);
       expect(run.stderr).toContain("Publishing skills to channel production failed");

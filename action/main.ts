@@ -47,6 +47,7 @@ function setOutputs(result: PublishResult): void {
   core.setOutput("skills", JSON.stringify(result.skills));
   core.setOutput("changed-skills", JSON.stringify(result.changedSkills));
   core.setOutput("notified", result.notified);
+  core.setOutput("current", result.decision === undefined ? "" : result.decision.current);
   core.setOutput("outcome", result.outcome);
 }
 
@@ -55,6 +56,7 @@ async function skipDeletedBranch(context: GitHubContext): Promise<void> {
   core.setOutput("skills", "[]");
   core.setOutput("changed-skills", "[]");
   core.setOutput("notified", false);
+  core.setOutput("current", "");
   core.setOutput("outcome", "skipped");
   await writeSummary(branchDeletedMarkdown(context.ref));
 }

@@ -79,7 +79,14 @@ function noBase(result: PublishResult): string {
 }
 
 function notificationLine(result: PublishResult): string {
-  if (result.notified) return "The Worker was notified.";
+  if (result.notified) {
+    const decision = result.decision;
+    if (decision === undefined) return "The Worker was notified.";
+    if (decision.current) {
+      return `The Worker was notified and made this version current on channel \`${result.channel}\`.`;
+    }
+    return `The Worker was notified but kept channel \`${result.channel}\` where it is: ${escapeMarkdown(decision.reason)}.`;
+  }
   const reason = result.notifySkipped ?? "no webhook is configured";
   return `The Worker was not notified: ${escapeMarkdown(reason)}.`;
 }

@@ -20,6 +20,16 @@ function baseText(result: PublishResult): string {
     : "none (every file uploaded)";
 }
 
+function notificationLine(result: PublishResult): string {
+  if (!result.notified) {
+    return `Worker not notified: ${result.notifySkipped ?? "no webhook is configured"}`;
+  }
+  const decision = result.decision;
+  if (decision === undefined) return "Worker notified";
+  if (decision.current) return `Worker notified: current on channel ${result.channel}`;
+  return `Worker notified, channel ${result.channel} not moved: ${decision.reason}`;
+}
+
 export function resultText(result: PublishResult): string {
   const lines = [
     `${VERBS[result.outcome]} ${result.version} on channel ${result.channel}`,
@@ -39,11 +49,7 @@ export function resultText(result: PublishResult): string {
     lines.push(
       `${verb}: ${formatCount(result.uploaded, "file")} (${formatBytes(result.bytesUploaded)}${result.outcome === "planned" ? "" : " sent, manifest and head included"}), copied: ${result.copied}, removed: ${result.removed}`,
     );
-    lines.push(
-      result.notified
-        ? "Worker notified"
-        : `Worker not notified: ${result.notifySkipped ?? "no webhook is configured"}`,
-    );
+    lines.push(notificationLine(result));
   }
   for (const problem of result.problems) lines.push(formatProblem(problem));
   return `${lines.join("\n")}\n`;

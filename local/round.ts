@@ -94,6 +94,43 @@ export async function publishOrThrow(
   return result;
 }
 
+/** Time allowed for one request to the local Worker's management API, in milliseconds. */
+const ROLLBACK_TIMEOUT_MS = 10_000;
+
+/** The reason recorded when the local stack makes an earlier version current again. */
+export const RESTORE_REASON = "The local skills folder matches this version again";
+
+/**
+ * Points `channel` at `version` through the Worker's rollback route. A
+ * notification moves a channel only to a newer commit, and a tree published
+ * before (an edit undone, a skill removed again) keeps its older version id.
+ * The local stack serves what the skills folder contains, so it makes that
+ * version current again.
+ */
+export async function makeCurrent(
+  workerUrl: string,
+  adminToken: string,
+  channel: string,
+  version: string,
+): Promise<void> {
+  const response = await fetch(`${workerUrl}/channels/${encodeURIComponent(channel)}/rollback`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ version, reason: RESTORE_REASON }),
+    signal: AbortSignal.timeout(ROLLBACK_TIMEOUT_MS),
+  });
+  if (response.ok) {
+    await response.body?.cancel();
+    return;
+  }
+  const reply = await readReply(response);
+  const message =
+    typeof reply.error?.message === "string" ? reply.error.message : JSON.stringify(reply);
+  throw new Error(
+    `Making version ${version} current on channel ${channel} failed: POST /channels/${channel}/rollback returned ${response.status}: ${message}`,
+  );
+}
+
 async function readReply(response: Response): Promise<SessionReply> {
   const text = await response.text();
   try {

@@ -29,9 +29,11 @@ import {
 import { assertPortFree } from "./ports.ts";
 import {
   localPublishSettings,
+  makeCurrent,
   type OpenedSession,
   openSessionThrough,
   publishOrThrow,
+  RESTORE_REASON,
 } from "./round.ts";
 import { type LocalS3, startLocalS3 } from "./s3-server.ts";
 import { type SandboxHost, startSandboxHost } from "./sandbox-host.ts";
@@ -239,9 +241,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       host,
       worker,
       publish: () =>
-        step(logger, `Publishing ${options.skillsPath} to channel ${options.channel}`, () =>
-          publishOrThrow(settings, logger),
-        ),
+        step(logger, `Publishing ${options.skillsPath} to channel ${options.channel}`, async () => {
+          const result = await publishOrThrow(settings, logger);
+          if (result.decision?.current !== false) return result;
+          await makeCurrent(worker.url, local.adminToken, options.channel, result.version);
+          logger.info(
+            `The local stack serves the skills folder as it is, so it made version ${result.version} current on channel ${options.channel} with a rollback`,
+          );
+          return { ...result, decision: { current: true, reason: RESTORE_REASON } };
+        }),
       openSession: () =>
         step(logger, "Opening a session", () =>
           openSessionThrough(worker.url, local.sessionToken, options.channel, host),

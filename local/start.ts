@@ -39,11 +39,18 @@ function describeChanges(result: PublishResult): string {
   return `${skills}; ${result.uploaded} file(s) uploaded, ${result.copied} copied, ${result.removed} removed`;
 }
 
+/** Names a publish round's version and whether its files were already in the bucket. */
+function describePublish(result: PublishResult): string {
+  return result.outcome === "republished"
+    ? `Republished version ${result.version} (its files were already in the bucket)`
+    : `Published version ${result.version}`;
+}
+
 async function showSession(session: OpenedSession, result: PublishResult): Promise<void> {
   const skills = await readMountedSkills(session.mountPath);
   const lines = [
     "",
-    `Version ${result.version} (${result.outcome}) is current on channel ${result.channel}`,
+    `Version ${session.version} is current on channel ${session.channel ?? result.channel}`,
     `Session ${session.sessionId} sees it through ${session.mode === "s3fs" ? "an s3fs mount" : "a read-only copy"} at`,
     `  ${session.mountPath}`,
     formatSkills(skills),
@@ -103,9 +110,7 @@ function watchSkills(
     running = true;
     try {
       const result = await stack.publish();
-      process.stdout.write(
-        `Published version ${result.version} (${result.outcome}): ${describeChanges(result)}\n`,
-      );
+      process.stdout.write(`${describePublish(result)}: ${describeChanges(result)}\n`);
       const firstVersion = stack.host.sessions.status(first.session.sessionId)?.mount?.version;
       process.stdout.write(
         `New sessions get version ${result.version}; session ${first.session.sessionId} keeps version ${firstVersion ?? "(none)"}\n`,
@@ -155,7 +160,7 @@ async function main(argv: string[]): Promise<number> {
     stack = await startStack({ ...options, logger });
     if (!signal.received()) {
       const result = await stack.publish();
-      logger.info(`Published version ${result.version}: ${describeChanges(result)}`);
+      logger.info(`${describePublish(result)}: ${describeChanges(result)}`);
       const session = await stack.openSession();
       if (options.json) {
         const output: OnceResult = {

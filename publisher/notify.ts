@@ -20,7 +20,7 @@ import { decodeSecret, InvalidSecretError, signHeaders, splitSecrets } from "../
 import { messageOf, PublishError } from "./errors.ts";
 import { backoffDelay, delay, type RetryPolicy } from "./retry.ts";
 import { S3Store } from "./store.ts";
-import type { NotifySettings, StoreSettings } from "./types.ts";
+import type { NotifySettings, StoreSettings, WorkerDecision } from "./types.ts";
 
 export type NotificationData = PublishNotification["data"];
 
@@ -251,6 +251,23 @@ export async function notifyVersion(
   } finally {
     store.destroy();
   }
+}
+
+/**
+ * Returns the decision in the Worker's reply to a notification (`current`
+ * and `reason`), or `undefined` for a reply without them.
+ */
+export function parseDecision(body: string): WorkerDecision | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== "object" || json === null) return undefined;
+  const { current, reason } = json as { current?: unknown; reason?: unknown };
+  if (typeof current !== "boolean" || typeof reason !== "string") return undefined;
+  return { current, reason };
 }
 
 /** Returns the hint that follows a rejected notification's message, or "". */

@@ -13,10 +13,10 @@ import { InvalidSecretError } from "../core/signing.ts";
 import { type CheckedSource, readSource } from "./checked-source.ts";
 import { PublishError } from "./errors.ts";
 import { writeHead, writeManifest } from "./finalize.ts";
-import { checkSecrets, type NotificationData, sendNotification } from "./notify.ts";
+import { checkSecrets, type NotificationData, parseDecision, sendNotification } from "./notify.ts";
 import { type PrefetchedState, prefetchState, readState } from "./planning.ts";
 import { S3Store } from "./store.ts";
-import type { NotifySettings, PublishResult, PublishSettings } from "./types.ts";
+import type { NotifySettings, PublishResult, PublishSettings, WorkerDecision } from "./types.ts";
 import { hasErrors } from "./validate.ts";
 import { writeHashed, writeStreamed } from "./write-phase.ts";
 
@@ -232,7 +232,9 @@ async function notifyPublished(
 ): Promise<void> {
   if (settings === undefined) return;
   try {
-    await sendNotification(settings, data, logger);
+    const response = await sendNotification(settings, data, logger);
+    result.decision = parseDecision(response.body);
+    logDecision(result.decision, data, logger);
   } catch (error: unknown) {
     if (!(error instanceof PublishError)) throw error;
     throw new PublishError(
@@ -241,4 +243,22 @@ async function notifyPublished(
       { cause: error, result: { ...result, notified: false } },
     );
   }
+}
+
+/** Logs whether the Worker moved the channel; a channel left in place is a warning. */
+function logDecision(
+  decision: WorkerDecision | undefined,
+  data: NotificationData,
+  logger: Logger,
+): void {
+  if (decision === undefined) return;
+  const fields = { version: data.version, channel: data.channel, reason: decision.reason };
+  if (decision.current) {
+    logger.info(`Version ${data.version} is current on channel ${data.channel}`, fields);
+    return;
+  }
+  logger.warn(
+    `The Worker recorded version ${data.version} but kept channel ${data.channel} where it is: ${decision.reason}. To serve this version anyway, run: r2-skills rollback ${data.channel} ${data.version}`,
+    fields,
+  );
 }

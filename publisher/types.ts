@@ -101,4 +101,16 @@ export interface PublishResult {
   notified: boolean;
   /** Why no notification went out, when `notified` is false. */
   notifySkipped?: string;
+  /** The Worker's decision on the notification, when its reply states one. */
+  decision?: WorkerDecision;
+}
+
+/**
+ * Whether the Worker made the version current on its channel, and why. It
+ * keeps the channel where it is for a version older than the current one
+ * or, after a rollback, for a version it has recorded before.
+ */
+export interface WorkerDecision {
+  current: boolean;
+  reason: string;
 }

@@ -24,6 +24,7 @@ const OUTPUTS = [
   "skills",
   "changed-skills",
   "notified",
+  "current",
   "outcome",
 ];
 

@@ -85,6 +85,7 @@ describe("action bundle", () => {
     expect(JSON.parse(run.outputs.skills ?? "")).toEqual(["pdf", "review"]);
     expect(JSON.parse(run.outputs["changed-skills"] ?? "")).toEqual(["pdf", "review"]);
     expect(run.outputs.notified).toBe("true");
+    expect(run.outputs.current).toBe("true");
     expect(run.outputs.outcome).toBe("published");
 
     expect(await bucket.keys()).toEqual([
@@ -110,7 +111,28 @@ describe("action bundle", () => {
     expect(run.summary).toMatch(/\| pdf \| added \| 2 \| \d+ B \|/);
     expect(run.summary).toMatch(/\| review \| added \| 1 \| \d+ B \|/);
     expect(run.summary).toContain("Uploaded: 3 files");
-    expect(run.summary).toContain("The Worker was notified.");
+    expect(run.summary).toContain(
+      "The Worker was notified and made this version current on channel `production`.",
+    );
+  });
+
+  it("reports a channel the Worker kept", async () => {
+    await receiver.close();
+    receiver = await startWebhookReceiver({
+      status: 200,
+      body: { current: false, reason: "channel points at a newer commit" },
+    });
+    const run = await push();
+
+    expect(run.exitCode).toBe(0);
+    expect(run.outputs.notified).toBe("true");
+    expect(run.outputs.current).toBe("false");
+    expect(run.summary).toContain(
+      "The Worker was notified but kept channel `production` where it is: channel points at a newer commit.",
+    );
+    expect(run.stdout).toContain(
+      `To serve this version anyway, run: r2-skills rollback production ${sha}`,
+    );
   });
 
   it("sets outputs when the Worker rejects", async () => {
@@ -125,6 +147,7 @@ describe("action bundle", () => {
     expect(run.outputs.version).toBe(sha);
     expect(run.outputs["manifest-key"]).toBe(`manifests/${sha}.json`);
     expect(run.outputs.notified).toBe("false");
+    expect(run.outputs.current).toBe("");
     expect(run.outputs.outcome).toBe("published");
     expect(run.stdout).toContain("manifest sha256 differs");
   });

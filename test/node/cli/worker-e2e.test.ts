@@ -79,6 +79,10 @@ describe("cli with the Worker", () => {
     const result = JSON.parse(run.stdout) as Record<string, unknown>;
     expect(result.version).toBe(firstSha);
     expect(result.notified).toBe(true);
+    expect(result.decision).toEqual({
+      current: true,
+      reason: 'first version published to channel "production"',
+    });
     expect((await currentVersion()).version).toBe(firstSha);
   });
 
@@ -122,6 +126,18 @@ describe("cli with the Worker", () => {
     expect(result.reply.version).toBe(secondSha);
     // A version the Worker has seen does not undo the rollback.
     expect(result.reply.current).toBe(false);
+    expect((await currentVersion()).version).toBe(firstSha);
+  });
+
+  it("publish reports a channel it did not move", async () => {
+    const run = await runCli(["publish"], { cwd: repo.root, env: stackEnv() });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain(
+      `Worker notified, channel production not moved: channel "production" was rolled back to ${firstSha}`,
+    );
+    expect(run.stderr).toContain(
+      `To serve this version anyway, run: r2-skills rollback production ${secondSha}`,
+    );
     expect((await currentVersion()).version).toBe(firstSha);
   });
 

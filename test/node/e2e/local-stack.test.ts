@@ -12,6 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../../core/logger.ts";
 import { detectS3fs, isMountPoint, listMountPoints, type MountMode } from "../../../local/mount.ts";
+import { RESTORE_REASON } from "../../../local/round.ts";
 import { type OpenedSession, type Stack, startStack } from "../../../local/stack.ts";
 import { listFiles } from "../../../local/tree.ts";
 import { createGitRepo, type GitRepo } from "../support/git-repo.ts";
@@ -189,6 +190,23 @@ function describeMode(mode: MountMode): void {
       );
       const { stdout } = await execFileAsync(join(first.mountPath, "alpha/scripts/run.sh"));
       expect(stdout).toBe("alpha-v1\n");
+    });
+
+    it("serves an earlier tree again after an undo", async () => {
+      await repo.write("skills/gamma/extra.md", "# Draft\n");
+      const draft = await stack.publish();
+      expect(draft.version).toMatch(/^local-/);
+      expect(draft.decision?.current).toBe(true);
+      expect((await stack.openSession()).version).toBe(draft.version);
+
+      await repo.remove("skills/gamma/extra.md");
+      const undone = await stack.publish();
+      expect(undone.version).toBe(secondSha);
+      expect(undone.outcome).toBe("republished");
+      expect(undone.decision).toEqual({ current: true, reason: RESTORE_REASON });
+      const session = await stack.openSession();
+      expect(session.version).toBe(secondSha);
+      expect(await listFiles(session.mountPath)).toEqual(SECOND_FILES);
     });
 
     it("unmounts every session on stop", async () => {

@@ -13,6 +13,7 @@ import { PublishError } from "../../../publisher/errors.ts";
 import {
   type NotificationData,
   notifyVersion,
+  parseDecision,
   retryAfterMs,
   sendNotification,
 } from "../../../publisher/notify.ts";
@@ -396,5 +397,27 @@ describe("publish notification", () => {
       ),
     );
     expect(missing.code).toBe("not-found");
+  });
+});
+
+describe("parseDecision", () => {
+  it("reads current and reason", () => {
+    expect(parseDecision('{"version":"v","current":false,"reason":"older"}')).toEqual({
+      current: false,
+      reason: "older",
+    });
+  });
+
+  it("ignores replies without a decision", () => {
+    for (const body of [
+      "",
+      "not json",
+      "null",
+      "[]",
+      '{"current":"yes","reason":"x"}',
+      '{"current":true}',
+    ]) {
+      expect(parseDecision(body), body).toBeUndefined();
+    }
   });
 });

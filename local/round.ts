@@ -4,8 +4,9 @@
  * sandbox host mounted its version.
  */
 
+import { formatCount } from "../core/format.ts";
 import type { Logger } from "../core/logger.ts";
-import { formatProblem } from "../core/validation.ts";
+import type { Problem } from "../core/validation.ts";
 import { publish } from "../publisher/publish.ts";
 import type { PublishResult, PublishSettings } from "../publisher/types.ts";
 import type { LocalFile } from "./config.ts";
@@ -76,18 +77,30 @@ export function localPublishSettings(input: LocalPublishInput): PublishSettings 
   };
 }
 
+/**
+ * Validation found errors in the skills folder, so nothing was published.
+ * The publisher has logged each problem; `problems` contains them.
+ */
+export class InvalidSkillsError extends Error {
+  override readonly name = "InvalidSkillsError";
+  readonly problems: Problem[];
+
+  constructor(problems: Problem[]) {
+    const errors = problems.filter((problem) => problem.severity === "error");
+    super(
+      `Validation found ${formatCount(errors.length, "error")} in the skills folder, so nothing was published`,
+    );
+    this.problems = problems;
+  }
+}
+
 /** Publishes and throws when a skill is invalid or the Worker was not notified. */
 export async function publishOrThrow(
   settings: PublishSettings,
   logger: Logger,
 ): Promise<PublishResult> {
   const result = await publish(settings, logger);
-  if (result.outcome === "invalid") {
-    const errors = result.problems.filter((problem) => problem.severity === "error");
-    throw new Error(
-      `${errors.length} invalid skill file problem(s); fix them and save again:\n${errors.map(formatProblem).join("\n")}`,
-    );
-  }
+  if (result.outcome === "invalid") throw new InvalidSkillsError(result.problems);
   if (!result.notified) {
     throw new Error(`the Worker was not notified (${result.notifySkipped ?? "unknown reason"})`);
   }

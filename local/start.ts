@@ -6,6 +6,7 @@
  */
 
 import { type FSWatcher, watch } from "node:fs";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../core/logger.ts";
 import type { PublishResult } from "../publisher/types.ts";
@@ -136,6 +137,14 @@ function watchSkills(
   return watcher;
 }
 
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   let options: StartOptions | undefined;
   try {
@@ -150,6 +159,13 @@ async function main(argv: string[]): Promise<number> {
   if (options === undefined) {
     process.stdout.write(USAGE);
     return 0;
+  }
+  const skillsFolder = join(options.repositoryRoot, options.skillsPath);
+  if (!(await isDirectory(skillsFolder))) {
+    process.stderr.write(
+      `error: The skills folder ${JSON.stringify(options.skillsPath)} was not found in ${options.repositoryRoot}; create it with a skill folder containing a SKILL.md, or pass --skills PATH\n`,
+    );
+    return 2;
   }
   const logger = createStderrLogger("r2-skills", { verbose: options.verbose });
   const signal = waitForSignal(logger);

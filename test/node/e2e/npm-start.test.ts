@@ -36,9 +36,9 @@ function runEnvironment(configHome: string): NodeJS.ProcessEnv {
   return env;
 }
 
-function runNpmStart(cwd: string, configHome: string): Promise<Run> {
+function runNpmStart(cwd: string, configHome: string, extra: string[] = []): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["start", "--silent", "--", "--once", "--json"], {
+    const child = spawn("npm", ["start", "--silent", "--", "--once", "--json", ...extra], {
       cwd,
       env: runEnvironment(configHome),
       stdio: ["ignore", "pipe", "pipe"],
@@ -217,7 +217,7 @@ describe("npm start --once --json", () => {
           RUN_TIMEOUT_MS,
           () => `npm start never watched; stderr:\n${stderr}`,
         );
-        expect(stdout).toContain(`Version ${head} (`);
+        expect(stdout).toContain(`Version ${head} is current on channel production`);
         expect(stdout).toContain("commit-message: Writes and checks git commit messages");
         expect(stdout).toContain("commit-message/scripts/check-commit-message.sh*");
 
@@ -231,7 +231,7 @@ describe("npm start --once --json", () => {
           () => `no republish; stderr:\n${stderr}`,
         );
         expect(stdout).toMatch(
-          /Published version local-[0-9a-f]+ \(published\): api-review changed; 1 file\(s\) uploaded/,
+          /Published version local-[0-9a-f]+: api-review changed; 1 file\(s\) uploaded/,
         );
         expect(stdout).toMatch(new RegExp(`keeps version ${head}`));
       } finally {
@@ -246,6 +246,19 @@ describe("npm start --once --json", () => {
       const sessions = join(clone, ".r2-skills", "sessions");
       expect((await listMountPoints()).filter((point) => point.startsWith(sessions))).toEqual([]);
       await execFileAsync("git", ["checkout", "--", "skills"], { cwd: clone });
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "names a missing skills folder",
+    async () => {
+      const run = await runNpmStart(clone, configHome, ["--skills", "no-such-folder"]);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain(
+        `The skills folder "no-such-folder" was not found in ${clone}; create it`,
+      );
     },
     RUN_TIMEOUT_MS,
   );

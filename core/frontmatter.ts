@@ -12,10 +12,18 @@ export interface FrontmatterField {
   key: string;
   /** The value as plain data: string, number, boolean, null, array or object. */
   value: unknown;
+  /**
+   * The text of a scalar value as the file spells it, such as `1.0` where
+   * `value` is the number 1. It is `""` for an empty value and `undefined`
+   * for a list or mapping.
+   */
+  source: string | undefined;
   /** 1-based line of the key in the file. */
   line: number;
   /** Lines of nested keys (for `metadata`), by key. */
   childLines: Map<string, number>;
+  /** Text of nested scalar values as the file spells them (for `metadata`), by key. */
+  childSources: Map<string, string>;
 }
 
 export interface FrontmatterError {
@@ -109,11 +117,16 @@ export function parseFrontmatter(text: string): Frontmatter {
       continue;
     }
     const childLines = new Map<string, number>();
+    const childSources = new Map<string, string>();
     const valueNode = pair.value as Node | null;
     if (isMap(valueNode)) {
       for (const child of valueNode.items) {
         const childKey = child.key as Node | null;
-        if (isScalar(childKey)) childLines.set(String(childKey.value), lineOf(childKey.range?.[0]));
+        if (!isScalar(childKey)) continue;
+        childLines.set(String(childKey.value), lineOf(childKey.range?.[0]));
+        const childValue = child.value as Node | null;
+        const childSource = childValue === null ? "" : scalarSource(childValue);
+        if (childSource !== undefined) childSources.set(String(childKey.value), childSource);
       }
     }
     const value =
@@ -122,9 +135,16 @@ export function parseFrontmatter(text: string): Frontmatter {
         : isSeq(valueNode) || isMap(valueNode) || isScalar(valueNode)
           ? valueNode.toJSON()
           : null;
-    result.fields.push({ key: keyNode.value, value, line, childLines });
+    const source = valueNode === null ? "" : scalarSource(valueNode);
+    result.fields.push({ key: keyNode.value, value, source, line, childLines, childSources });
   }
   return result;
+}
+
+/** Returns the text of a scalar node as the file spells it, or `undefined` for other nodes. */
+function scalarSource(node: Node): string | undefined {
+  if (!isScalar(node)) return undefined;
+  return node.source ?? String(node.value);
 }
 
 function firstLine(message: string): string {

@@ -39,17 +39,17 @@ type FieldCheck = (field: FrontmatterField) => string | undefined;
 const isString: FieldCheck = (field) =>
   typeof field.value === "string"
     ? undefined
-    : `"${field.key}" must be a string, got ${describe(field.value)}`;
+    : notAString(`"${field.key}"`, field.key, field.value, field.source);
 
 const isBoolean: FieldCheck = (field) =>
   typeof field.value === "boolean"
     ? undefined
-    : `"${field.key}" must be true or false, got ${describe(field.value)}`;
+    : `"${field.key}" must be true or false, got ${describe(field.value, field.source)}`;
 
 const isMapping: FieldCheck = (field) =>
   field.value !== null && typeof field.value === "object" && !Array.isArray(field.value)
     ? undefined
-    : `"${field.key}" must be a mapping, got ${describe(field.value)}`;
+    : `"${field.key}" must be a mapping, got ${describe(field.value, field.source)}`;
 
 /** Fields of the Agent Skills specification beyond `name` and `description`. */
 const SPEC_FIELDS: Record<string, FieldCheck> = {
@@ -73,7 +73,7 @@ const CLAUDE_CODE_FIELDS: Record<string, FieldCheck> = {
     typeof field.value === "string" ||
     (Array.isArray(field.value) && field.value.every((item) => typeof item === "string"))
       ? undefined
-      : `"allowed-tools" must be a string or a list of strings, got ${describe(field.value)}`,
+      : `"allowed-tools" must be a string or a list of strings, got ${describe(field.value, field.source)}`,
   "argument-hint": isString,
   "disable-model-invocation": isBoolean,
   "user-invocable": isBoolean,
@@ -84,12 +84,35 @@ const CLAUDE_CODE_FIELDS: Record<string, FieldCheck> = {
   hooks: isMapping,
 };
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
+/**
+ * Describes a YAML value for a message. `source` is the value's text in the
+ * file, so `1.0` shows as written rather than as the number 1.
+ */
+function describe(value: unknown, source?: string): string {
+  if (value === null) return source === undefined || source === "" ? "an empty value" : "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
   if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 40))}`;
-  return `the ${typeof value} ${String(value)}`;
+  return `the ${typeof value} ${source ?? String(value)}`;
+}
+
+/**
+ * Explains why a value that must be a string is not, with the line that
+ * fixes it. YAML reads unquoted `1.0` as a number and `true` as a boolean,
+ * so quoting fixes those. A list or mapping must be rewritten as one string.
+ */
+function notAString(label: string, key: string, value: unknown, source?: string): string {
+  if (value === null && (source === undefined || source === "")) {
+    return `${label} is empty: write a value after "${key}:", or remove the line`;
+  }
+  const problem = `${label} must be a string, got ${describe(value, source)}`;
+  if (typeof value === "number" || typeof value === "boolean") {
+    return `${problem}: quote it, as in ${key}: ${JSON.stringify(source ?? String(value))}`;
+  }
+  if (Array.isArray(value) && value.every((item) => typeof item !== "object" || item === null)) {
+    return `${problem}: write the items as one string, as in ${key}: ${JSON.stringify(value.join(", "))}`;
+  }
+  return `${problem}: write one quoted string instead`;
 }
 
 /** Returns why `name` is not a valid skill name, or `undefined` when it is. */
@@ -147,6 +170,8 @@ export function validateSkillFile(input: SkillFileInput): SkillFileResult {
   const name = byKey.get("name");
   if (name === undefined) {
     error(1, `Missing required field "name": add "name: ${folder}" to the frontmatter`);
+  } else if (name.value === null && (name.source ?? "") === "") {
+    error(name.line, `"name" is empty: write "name: ${folder}", the skill's folder name`);
   } else if (typeof name.value !== "string") {
     error(name.line, isString(name) ?? "");
   } else {
@@ -166,12 +191,17 @@ export function validateSkillFile(input: SkillFileInput): SkillFileResult {
   const description = byKey.get("description");
   if (description === undefined) {
     error(1, 'Missing required field "description": say what the skill does and when to use it');
+  } else if (
+    (description.value === null && (description.source ?? "") === "") ||
+    (typeof description.value === "string" && description.value.trim().length === 0)
+  ) {
+    error(
+      description.line,
+      `"description" is empty: say what the skill does and when to use it, in 1 to ${MAX_DESCRIPTION_LENGTH} characters`,
+    );
   } else if (typeof description.value !== "string") {
     error(description.line, isString(description) ?? "");
-  } else if (
-    description.value.trim().length === 0 ||
-    description.value.length > MAX_DESCRIPTION_LENGTH
-  ) {
+  } else if (description.value.length > MAX_DESCRIPTION_LENGTH) {
     error(
       description.line,
       `"description" must be 1 to ${MAX_DESCRIPTION_LENGTH} characters, got ${description.value.length}`,
@@ -205,7 +235,7 @@ export function validateSkillFile(input: SkillFileInput): SkillFileResult {
         if (typeof value !== "string") {
           error(
             field.childLines.get(key) ?? field.line,
-            `"metadata.${key}" must be a string, got ${describe(value)}: quote it`,
+            notAString(`"metadata.${key}"`, key, value, field.childSources.get(key)),
           );
         }
       }

@@ -55,7 +55,9 @@ describe("validateSkillFile", () => {
 
   it("rejects a name that is not a string", () => {
     const result = check("---\nname: 123\ndescription: x\n---\nbody\n");
-    expect(errors(result.problems)).toEqual(['2: "name" must be a string, got the number 123']);
+    expect(errors(result.problems)).toEqual([
+      '2: "name" must be a string, got the number 123: quote it, as in name: "123"',
+    ]);
   });
 
   it.each([
@@ -92,7 +94,61 @@ describe("validateSkillFile", () => {
   it("rejects a metadata value that is not a string, on its line", () => {
     const text = VALID.replace("---\n#", "metadata:\n  author: me\n  version: 1.0\n---\n#");
     expect(errors(check(text).problems)).toEqual([
-      '6: "metadata.version" must be a string, got the number 1: quote it',
+      '6: "metadata.version" must be a string, got the number 1.0: quote it, as in version: "1.0"',
+    ]);
+  });
+
+  it.each([
+    [
+      "{version: 1.0}",
+      '"metadata.version" must be a string, got the number 1.0: quote it, as in version: "1.0"',
+    ],
+    [
+      "{build: 0x1F}",
+      '"metadata.build" must be a string, got the number 0x1F: quote it, as in build: "0x1F"',
+    ],
+    [
+      "{beta: true}",
+      '"metadata.beta" must be a string, got the boolean true: quote it, as in beta: "true"',
+    ],
+    [
+      "{tags: [pdf, forms]}",
+      '"metadata.tags" must be a string, got a list: write the items as one string, as in tags: "pdf, forms"',
+    ],
+    [
+      "{owner: {team: docs}}",
+      '"metadata.owner" must be a string, got a mapping: write one quoted string instead',
+    ],
+    [
+      "{version: }",
+      '"metadata.version" is empty: write a value after "version:", or remove the line',
+    ],
+  ])("explains the metadata value %s", (metadata, message) => {
+    const text = VALID.replace("---\n#", `metadata: ${metadata}\n---\n#`);
+    expect(errors(check(text).problems)).toEqual([`4: ${message}`]);
+  });
+
+  it.each([
+    ["description:", 3],
+    ['description: "  "', 3],
+  ])("reports an empty description: %s", (line, lineNumber) => {
+    const text = `---\nname: pdf-tools\n${line}\n---\nbody\n`;
+    expect(errors(check(text).problems)).toEqual([
+      `${lineNumber}: "description" is empty: say what the skill does and when to use it, in 1 to 1024 characters`,
+    ]);
+  });
+
+  it("reports an empty name with the fix", () => {
+    const text = "---\nname:\ndescription: Fill forms.\n---\nbody\n";
+    expect(errors(check(text).problems)).toEqual([
+      '2: "name" is empty: write "name: pdf-tools", the skill\'s folder name',
+    ]);
+  });
+
+  it("reports null as null, not as empty", () => {
+    const text = "---\nname: pdf-tools\ndescription: ~\n---\nbody\n";
+    expect(errors(check(text).problems)).toEqual([
+      '3: "description" must be a string, got null: write one quoted string instead',
     ]);
   });
 

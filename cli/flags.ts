@@ -1,8 +1,9 @@
 /**
  * The CLI's flags: their names, types, environment variables and help
- * lines, and which command accepts which. Flags mirror the Action's inputs;
- * each has an `R2_SKILLS_<NAME>` variable, and the store's credentials,
- * region and endpoint also read the standard `AWS_*` variables.
+ * lines, and which command accepts which. Flags mirror the Action's inputs.
+ * Every flag but `--reason`, `--json` and `--help` has an `R2_SKILLS_<NAME>`
+ * variable, and the store's credentials, region and endpoint also read the
+ * standard `AWS_*` variables.
  */
 
 import { DEFAULTS, type InputName } from "../publisher/inputs.ts";

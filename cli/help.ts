@@ -5,8 +5,17 @@ import { COMMANDS, type CommandName, FLAGS } from "./flags.ts";
 /** Widest help line before the environment variables wrap, in columns. */
 const HELP_WIDTH = 100;
 
+/** Joins names as prose: `a`, `a and b`, `a, b and c`. */
+function joinNames(names: string[]): string {
+  if (names.length <= 1) return names.join("");
+  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
 export function generalHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const withoutVariable = Object.values(FLAGS)
+    .filter((flag) => flag.env.length === 0)
+    .map((flag) => `--${flag.name}`);
   const lines = [
     "r2-skills: publish Agent Skills from git to an S3-compatible bucket (such as R2)",
     "as immutable versions, and manage the channels of the Worker that mounts them.",
@@ -21,8 +30,10 @@ export function generalHelp(): string {
   lines.push(
     "",
     'Run "r2-skills <command> --help" for the flags of a command.',
-    "Every flag can also be set with its environment variable; a flag wins over the",
-    "environment. Pass secrets through the environment, never as flags.",
+    "A flag can also be set with the environment variable that the command's help",
+    `shows in brackets after it; ${joinNames(withoutVariable)} have none.`,
+    "A flag wins over the environment. Pass secrets through the environment, never",
+    "as flags.",
     "",
   );
   return lines.join("\n");

@@ -50,11 +50,13 @@ export function buildCommand(
       expectPositionals(name, positionals, 0, 1);
       const inputs = publishInputs(text);
       const naming = namingFor(values);
-      const folder = positionals[0] ?? (text("skillsPath") || DEFAULTS.skillsPath);
+      const argument = positionals[0];
+      const folder = argument ?? (text("skillsPath") || DEFAULTS.skillsPath);
       return {
         ...common,
         name,
         skillsFolder: resolve(cwd, folder),
+        skillsFolderFix: skillsFolderFix(argument, values.get("skillsPath")),
         validation: wrap(() => readValidationLevel(inputs, naming)),
       };
     }
@@ -127,6 +129,16 @@ export function buildCommand(
       };
     }
   }
+}
+
+/** Returns the fix for a missing skills folder, naming the argument, flag or variable that gave it. */
+function skillsFolderFix(argument: string | undefined, setting: FlagValue | undefined): string {
+  const need = "must name the folder that contains the skills";
+  if (argument !== undefined) return `the path argument ${JSON.stringify(argument)} ${need}`;
+  if (typeof setting?.value === "string" && setting.value !== "") {
+    return `${setting.source} ${JSON.stringify(setting.value)} ${need}`;
+  }
+  return "pass the folder that contains the skills as the path argument or with --skills-path";
 }
 
 function expectPositionals(

@@ -27,7 +27,13 @@ export interface WorkerSettings {
 export type CliCommand = CommonSettings &
   (
     | { name: "help"; text: string }
-    | { name: "validate"; skillsFolder: string; validation: ValidationLevel }
+    | {
+        name: "validate";
+        skillsFolder: string;
+        /** The fix to show when the folder is missing: names where the folder came from. */
+        skillsFolderFix: string;
+        validation: ValidationLevel;
+      }
     | {
         name: "publish";
         /** Absolute path of the skills folder as given; the repository root is found from it. */

@@ -35,20 +35,26 @@ async function git(cwd: string, args: string[]): Promise<string | undefined> {
   }
 }
 
-/** Finds the repository that contains `skillsFolder` (an absolute path). */
-export async function findRepository(skillsFolder: string): Promise<RepositoryInfo> {
+/**
+ * Finds the repository that contains `skillsFolder` (an absolute path).
+ * `fix` ends the message when the folder is missing or a file, and names the
+ * argument, flag or variable that gave the folder.
+ */
+export async function findRepository(
+  skillsFolder: string,
+  fix = "pass the folder that contains the skills with --skills-path",
+): Promise<RepositoryInfo> {
   let folder: string;
   try {
     folder = await realpath(skillsFolder);
   } catch (error: unknown) {
-    throw new RepositoryError(
-      `Skills folder ${JSON.stringify(skillsFolder)} not found: pass the folder that contains the skills with --skills-path`,
-      { cause: error },
-    );
+    throw new RepositoryError(`Skills folder ${JSON.stringify(skillsFolder)} not found: ${fix}`, {
+      cause: error,
+    });
   }
   if (!(await stat(folder)).isDirectory()) {
     throw new RepositoryError(
-      `Skills folder ${JSON.stringify(skillsFolder)} is a file, not a folder: pass the folder that contains the skills`,
+      `Skills folder ${JSON.stringify(skillsFolder)} is a file, not a folder: ${fix}`,
     );
   }
   const top = await git(folder, ["rev-parse", "--show-toplevel"]);

@@ -14,7 +14,7 @@ export async function runValidate(
   command: ValidateCommand,
   logger: Logger,
 ): Promise<CommandResult> {
-  const repository = await findRepository(command.skillsFolder);
+  const repository = await findRepository(command.skillsFolder, command.skillsFolderFix);
   logger.debug("Validating", {
     repositoryRoot: repository.root,
     skillsPath: repository.skillsPath,
@@ -32,7 +32,7 @@ export async function runValidate(
   const lines = result.problems.map(formatProblem);
   lines.push(
     valid
-      ? `Valid: ${result.skills.length} skills (${result.skills.map((skill) => skill.name).join(", ")}), ${warnings} warnings`
+      ? `Valid: ${formatCount(result.skills.length, "skill")} (${result.skills.map((skill) => skill.name).join(", ")}), ${formatCount(warnings, "warning")}`
       : `Invalid: ${formatCount(errors, "error")} and ${formatCount(warnings, "warning")}; fix the errors above and run again`,
   );
   return {

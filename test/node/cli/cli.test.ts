@@ -61,6 +61,16 @@ describe("cli validate", () => {
     expect(run.stdout).toBe("Valid: 2 skills (pdf, review), 0 warnings\n");
   });
 
+  it("one skill and warning are singular", async () => {
+    await repo.write(
+      "single/review/SKILL.md",
+      "---\nname: review\ndescription: Reviews.\ncolour: blue\n---\n\nBody.\n",
+    );
+    const run = await runCli(["validate", "single"], { cwd: repo.root });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toContain("Valid: 1 skill (review), 1 warning\n");
+  });
+
   it("invalid skills exit 1 with file:line", async () => {
     await repo.write(
       "skills/broken/SKILL.md",
@@ -92,11 +102,47 @@ describe("cli validate", () => {
     ]);
   });
 
-  it("missing folder fails", async () => {
+  it("missing folder names the argument", async () => {
     const run = await runCli(["validate", "nowhere"], { cwd: repo.root });
     expect(run.exitCode).toBe(1);
-    expect(run.stderr).toContain('Skills folder "');
-    expect(run.stderr).toContain("not found");
+    expect(run.stderr).toContain(`Skills folder "${join(repo.root, "nowhere")}" not found`);
+    expect(run.stderr).toContain(
+      'the path argument "nowhere" must name the folder that contains the skills',
+    );
+    expect(run.stderr).not.toContain("--skills-path");
+  });
+
+  it("missing folder names the flag or variable", async () => {
+    const flag = await runCli(["validate", "--skills-path", "nowhere"], { cwd: repo.root });
+    expect(flag.exitCode).toBe(1);
+    expect(flag.stderr).toContain('--skills-path "nowhere" must name the folder');
+    const variable = await runCli(["validate"], {
+      cwd: repo.root,
+      env: { R2_SKILLS_SKILLS_PATH: "nowhere" },
+    });
+    expect(variable.exitCode).toBe(1);
+    expect(variable.stderr).toContain('R2_SKILLS_SKILLS_PATH "nowhere" must name the folder');
+  });
+
+  it("metadata number shows its text and fix", async () => {
+    await repo.write(
+      "skills/pdf/SKILL.md",
+      "---\nname: pdf\ndescription: Fills forms.\nmetadata: {version: 1.0}\n---\n\nBody.\n",
+    );
+    const run = await runCli(["validate"], { cwd: repo.root });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain(
+      'skills/pdf/SKILL.md:4: error: "metadata.version" must be a string, got the number 1.0: quote it, as in version: "1.0"',
+    );
+  });
+
+  it("empty description says what to write", async () => {
+    await repo.write("skills/pdf/SKILL.md", "---\nname: pdf\ndescription:\n---\n\nBody.\n");
+    const run = await runCli(["validate"], { cwd: repo.root });
+    expect(run.exitCode).toBe(1);
+    expect(run.stdout).toContain(
+      'skills/pdf/SKILL.md:3: error: "description" is empty: say what the skill does and when to use it',
+    );
   });
 });
 
@@ -332,6 +378,22 @@ describe("cli usage errors", () => {
       expect(run.exitCode).toBe(0);
       expect(run.stdout).toContain("Usage: r2-skills");
     }
+  });
+
+  it("help names the flags without a variable", async () => {
+    const general = await runCli(["--help"], { cwd: repo.root });
+    expect(general.stdout).not.toContain("Every flag can also be set");
+    expect(general.stdout).toContain("--reason, --json and --help have none");
+    const rollback = await runCli(["rollback", "--help"], { cwd: repo.root });
+    for (const name of ["--reason", "--json", "--help"]) {
+      const line = rollback.stdout.split("\n").find((text) => text.startsWith(`  ${name} `));
+      expect(line, name).toBeDefined();
+      expect(line, name).not.toContain("[");
+    }
+    const bucket = (await runCli(["publish", "--help"], { cwd: repo.root })).stdout
+      .split("\n")
+      .find((text) => text.startsWith("  --bucket "));
+    expect(bucket).toContain("[R2_SKILLS_BUCKET]");
   });
 });
 

@@ -25,10 +25,32 @@ function field(record: Fields, key: string): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-/** Lines of a channel record: the version, when and why it changed. */
-function channelLine(record: Fields): string {
+/** Formats the cause of a change with its reason, when there is one: `rollback: bad prompt`. */
+function causeText(record: Fields): string {
   const reason = field(record, "reason");
-  return `${field(record, "channel")}  ${field(record, "version")}  ${field(record, "changedAt")}  ${field(record, "cause")}${reason === "-" || reason === "" ? "" : `: ${reason}`}`;
+  return `${field(record, "cause")}${reason === "-" || reason === "" ? "" : `: ${reason}`}`;
+}
+
+/**
+ * Formats rows as lines of columns two spaces apart, each column as wide as
+ * its widest cell. The last column is not padded, so lines end without spaces.
+ */
+export function formatColumns(rows: string[][], indent = ""): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, column) => {
+      widths[column] = Math.max(widths[column] ?? 0, cell.length);
+    });
+  }
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, column) =>
+          column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0),
+        )
+        .join("  "),
+  );
 }
 
 function listOf(body: unknown, key: string): unknown[] {
@@ -45,7 +67,15 @@ export async function runStatus(command: StatusCommand, logger: Logger): Promise
     const lines =
       channels.length === 0
         ? ["No channels yet: publish a version first"]
-        : ["channel  version  changed  cause: reason", ...channels.map(channelLine)];
+        : formatColumns([
+            ["channel", "version", "changed", "cause: reason"],
+            ...channels.map((record) => [
+              field(record, "channel"),
+              field(record, "version"),
+              field(record, "changedAt"),
+              causeText(record),
+            ]),
+          ]);
     return {
       exitCode: 0,
       json: isFields(body) ? body : { channels: body },
@@ -68,12 +98,12 @@ export async function runStatus(command: StatusCommand, logger: Logger): Promise
   ];
   if (history.length > 0) {
     lines.push("history, newest first:");
-    for (const change of history) {
-      const reason = field(change, "reason");
-      lines.push(
-        `  ${field(change, "changedAt")}  ${field(change, "version")}  ${field(change, "cause")}${reason === "-" || reason === "" ? "" : `: ${reason}`}`,
-      );
-    }
+    const rows = history.map((change) => [
+      field(change, "changedAt"),
+      field(change, "version"),
+      causeText(change),
+    ]);
+    lines.push(...formatColumns(rows, "  "));
   }
   return {
     exitCode: 0,

@@ -15,6 +15,8 @@ import { runCli } from "./run-cli.ts";
 const TOKEN = "admin-token-for-tests";
 const V1 = "1".repeat(40);
 const V2 = "2".repeat(40);
+/** A working-tree version id, shorter than a commit sha, to check column widths. */
+const LOCAL = `local-${"a".repeat(24)}`;
 
 interface Received {
   method: string;
@@ -35,7 +37,24 @@ const channels = [
     cause: "publish",
     reason: "new version",
   },
+  {
+    channel: "qa",
+    version: LOCAL,
+    changedAt: "2026-01-04T00:00:00.000Z",
+    cause: "rollback",
+    reason: "",
+  },
 ];
+
+/** Returns where each of `cells` starts in `line`, searching left to right. */
+function columnStarts(line: string, cells: string[]): number[] {
+  let from = 0;
+  return cells.map((cell) => {
+    const start = line.indexOf(cell, from);
+    from = start + cell.length;
+    return start;
+  });
+}
 
 function answer(request: Received): { status: number; body: unknown } {
   if (request.headers.authorization !== `Bearer ${TOKEN}`) {
@@ -62,6 +81,13 @@ function answer(request: Received): { status: number; body: unknown } {
             changedAt: "2026-01-01T00:00:00.000Z",
             cause: "publish",
             reason: "first",
+          },
+          {
+            version: LOCAL,
+            previous: null,
+            changedAt: "2025-12-31T00:00:00.000Z",
+            cause: "rollback",
+            reason: "",
           },
         ],
       },
@@ -135,8 +161,34 @@ describe("cli status", () => {
     expect(run.stdout).toContain(
       `production  ${V2}  2026-01-02T03:04:05.000Z  publish: new version`,
     );
+    expect(run.stdout).toContain(`qa          ${LOCAL}`);
     expect(received[0]?.url).toBe("/channels");
     expect(received[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it("lines up the channel columns", async () => {
+    const run = await runCli(["status"], { cwd: tmpdir(), env: env() });
+    const [header = "", ...rows] = run.stdout.trimEnd().split("\n");
+    const expected = columnStarts(header, ["channel", "version", "changed", "cause"]);
+    expect(rows).toHaveLength(2);
+    for (const [index, row] of rows.entries()) {
+      const record = channels[index];
+      const cells = [record?.channel, record?.version, record?.changedAt, record?.cause];
+      expect(columnStarts(row, cells as string[]), row).toEqual(expected);
+      expect(row, "no trailing spaces").toBe(row.trimEnd());
+    }
+  });
+
+  it("lines up the history columns", async () => {
+    const run = await runCli(["status", "production"], { cwd: tmpdir(), env: env() });
+    const rows = run.stdout.trimEnd().split("\n").slice(-3);
+    const starts = [
+      columnStarts(rows[0] ?? "", ["2026-01-02", V2, "publish"]),
+      columnStarts(rows[1] ?? "", ["2026-01-01", V1, "publish"]),
+      columnStarts(rows[2] ?? "", ["2025-12-31", LOCAL, "rollback"]),
+    ];
+    expect(starts[1]).toEqual(starts[0]);
+    expect(starts[2]).toEqual(starts[0]);
   });
 
   it("shows one channel's history", async () => {

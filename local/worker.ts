@@ -156,7 +156,8 @@ export async function startLocalWorker(options: LocalWorkerOptions): Promise<Loc
   process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
   // wrangler 4 writes a log file per start, by default under
   // ~/.config/.wrangler/logs; this keeps it inside the state folder. A value
-  // the user set wins.
+  // the user set wins. wrangler 4.86 still creates
+  // ~/.config/.wrangler/metrics.json (a device id) when it is missing.
   // NOTE: wrangler reads the variable once, when its module first loads, so
   // every later Worker of the same process logs to the first one's folder.
   process.env.WRANGLER_LOG_PATH ??= wranglerLogDir(options.persistDir);

@@ -1,7 +1,7 @@
 /**
  * PutObject and CopyObject sent straight over `node:http(s)` with SigV4,
- * for path-style endpoints (R2 and every S3-compatible store but AWS's
- * own). A publish sends one of these per file. Against s3rver on a 2-core
+ * for path-style endpoints (every host outside `amazonaws.com`, see
+ * `usesPathStyle`). A publish sends one of these per file. Against s3rver on a 2-core
  * machine the SDK spent about 0.7 ms of CPU on each, against about 0.17 ms
  * here, and on a small machine that CPU is taken from the server as well.
  * Every other request still goes through the SDK.

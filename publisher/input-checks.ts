@@ -138,9 +138,10 @@ export function r2Endpoint(accountId: string, jurisdiction: Jurisdiction): strin
 }
 
 /**
- * Checks whether requests put the bucket in the path (`endpoint/bucket/key`). Every
- * endpoint but AWS S3's own accepts path-style requests, and local servers
- * and most self-hosted stores accept nothing else.
+ * Checks whether requests put the bucket in the path (`endpoint/bucket/key`):
+ * true for every host outside `amazonaws.com`. R2, s3rver and most
+ * S3-compatible stores accept path-style requests, and local servers and
+ * most self-hosted stores accept nothing else.
  */
 export function usesPathStyle(endpoint: string): boolean {
   const host = new URL(endpoint).hostname;

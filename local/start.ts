@@ -5,7 +5,6 @@
  * one JSON object on stdout.
  */
 
-import { type FSWatcher, watch } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../core/logger.ts";
@@ -14,12 +13,10 @@ import { parseStartOptions, type StartOptions, USAGE, UsageError } from "./confi
 import { createStderrLogger } from "./log.ts";
 import { type OpenedSession, type Stack, startStack } from "./stack.ts";
 import { formatSkills, listFiles, readMountedSkills } from "./tree.ts";
+import { type TreeWatcher, watchTree } from "./watch.ts";
 
 /** Signals this soon after the first one count as the same request, in milliseconds. */
 const REPEAT_SIGNAL_WINDOW_MS = 1000;
-
-/** Quiet time after the last change before republishing, in milliseconds. */
-const DEBOUNCE_MS = 300;
 
 /** The `--once --json` result. */
 export interface OnceResult {
@@ -92,14 +89,13 @@ function waitForSignal(logger: Logger): {
 }
 
 /** Republishes after changes under the skills folder, one round at a time. */
-function watchSkills(
+async function watchSkills(
   options: StartOptions,
   stack: Stack,
   first: { session: OpenedSession },
   logger: Logger,
-): FSWatcher {
+): Promise<TreeWatcher> {
   const folder = join(options.repositoryRoot, options.skillsPath);
-  let timer: NodeJS.Timeout | undefined;
   let running = false;
   let pending = false;
 
@@ -128,11 +124,17 @@ function watchSkills(
     }
   };
 
-  const watcher = watch(folder, { recursive: true }, () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(() => void round(), DEBOUNCE_MS);
+  const watcher = watchTree(folder, {
+    // The state folder holds the bucket and the session mounts, which change on every round.
+    ignore: [options.stateDir],
+    onChange: (paths) => {
+      logger.debug("Changed", { paths });
+      return round();
+    },
+    onError: (error) => logger.error(`Watching ${folder} failed: ${error.message}`),
   });
-  watcher.on("error", (error) => logger.error(`Watching ${folder} failed: ${error.message}`));
+  // A save before the first scan ends would be missed, so say "Watching" only after it.
+  await watcher.ready;
   logger.info(`Watching ${folder} for changes; press Ctrl-C to stop`);
   return watcher;
 }
@@ -170,7 +172,7 @@ async function main(argv: string[]): Promise<number> {
   const logger = createStderrLogger("r2-skills", { verbose: options.verbose });
   const signal = waitForSignal(logger);
   let stack: Stack | undefined;
-  let watcher: FSWatcher | undefined;
+  let watcher: TreeWatcher | undefined;
   let exitCode = 0;
   try {
     stack = await startStack({ ...options, logger });
@@ -192,7 +194,7 @@ async function main(argv: string[]): Promise<number> {
         await showSession(session, result);
       }
       if (!options.once) {
-        watcher = watchSkills(options, stack, { session }, logger);
+        watcher = await watchSkills(options, stack, { session }, logger);
         await signal.promise;
       }
     }
@@ -200,7 +202,7 @@ async function main(argv: string[]): Promise<number> {
     logger.error(error instanceof Error ? error.message : String(error));
     exitCode = 1;
   } finally {
-    watcher?.close();
+    await watcher?.close();
     if (stack !== undefined) {
       logger.info("Stopping the Worker, unmounting sessions and stopping the bucket…");
       try {

@@ -125,7 +125,7 @@ async function watchSkills(
   };
 
   const watcher = watchTree(folder, {
-    // The state folder holds the bucket and the session mounts, which change on every round.
+    // The state folder contains the bucket and the session mounts, which change on every round.
     ignore: [options.stateDir],
     onChange: (paths) => {
       logger.debug("Changed", { paths });

@@ -44254,8 +44254,8 @@ function createSigner(keys) {
 ;// CONCATENATED MODULE: ./publisher/direct-requests.ts
 /**
  * PutObject and CopyObject sent straight over `node:http(s)` with SigV4,
- * for path-style endpoints (R2 and every S3-compatible store but AWS's
- * own). A publish sends one of these per file. Against s3rver on a 2-core
+ * for path-style endpoints (every host outside `amazonaws.com`, see
+ * `usesPathStyle`). A publish sends one of these per file. Against s3rver on a 2-core
  * machine the SDK spent about 0.7 ms of CPU on each, against about 0.17 ms
  * here, and on a small machine that CPU is taken from the server as well.
  * Every other request still goes through the SDK.
@@ -44505,9 +44505,10 @@ function r2Endpoint(accountId, jurisdiction) {
     return `https://${accountId}.${zone}r2.cloudflarestorage.com`;
 }
 /**
- * Checks whether requests put the bucket in the path (`endpoint/bucket/key`). Every
- * endpoint but AWS S3's own accepts path-style requests, and local servers
- * and most self-hosted stores accept nothing else.
+ * Checks whether requests put the bucket in the path (`endpoint/bucket/key`):
+ * true for every host outside `amazonaws.com`. R2, s3rver and most
+ * S3-compatible stores accept path-style requests, and local servers and
+ * most self-hosted stores accept nothing else.
  */
 function usesPathStyle(endpoint) {
     const host = new URL(endpoint).hostname;

@@ -59,6 +59,60 @@ export interface StackOptions
   logger: Logger;
   /** The Worker's wrangler configuration; `<project>/wrangler.toml` by default. */
   wranglerConfig?: string;
+  /** Aborting it stops a start in progress; `startStack` then throws `StartAbortedError`. */
+  signal?: AbortSignal;
+}
+
+/** The start was aborted through `StackOptions.signal`; what had started is stopped. */
+export class StartAbortedError extends Error {
+  override readonly name = "StartAbortedError";
+
+  constructor(step: string) {
+    super(`The start was stopped during: ${step}`);
+  }
+}
+
+/** Time a Worker start may still take after an abort before it is left alone, in milliseconds. */
+const LATE_WORKER_WAIT_MS = 10_000;
+
+/**
+ * Waits for `start`, or throws `StartAbortedError` as soon as `signal` is
+ * aborted. A start that still finishes within `LATE_WORKER_WAIT_MS` is
+ * disposed of with `dispose`. Ctrl-C also reaches workerd, whose start may
+ * then never finish, so the stack does not wait for it.
+ */
+async function unlessAborted<T>(
+  start: Promise<T>,
+  signal: AbortSignal | undefined,
+  name: string,
+  dispose: (value: T) => Promise<void>,
+  logger: Logger,
+): Promise<T> {
+  if (signal === undefined) return await start;
+  let onAbort: () => void = () => {};
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new StartAbortedError(name));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([start, aborted]);
+  } catch (error: unknown) {
+    if (error instanceof StartAbortedError) {
+      const timeout = new Promise<undefined>((resolve) => {
+        setTimeout(() => resolve(undefined), LATE_WORKER_WAIT_MS).unref();
+      });
+      const late = await Promise.race([start.catch(() => undefined), timeout]);
+      if (late !== undefined) {
+        await dispose(late).catch((disposeError: unknown) => {
+          logger.error(`Stopping the late ${name} failed`, { error: String(disposeError) });
+        });
+      }
+    }
+    throw error;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
 }
 
 /** A step of starting or using the stack failed; the message names the step. */
@@ -93,7 +147,7 @@ export async function step<T>(logger: Logger, name: string, work: () => Promise<
   try {
     return await work();
   } catch (error: unknown) {
-    if (error instanceof StepError) throw error;
+    if (error instanceof StepError || error instanceof StartAbortedError) throw error;
     throw new StepError(name, error);
   }
 }
@@ -201,20 +255,27 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
     stopping.push(() => host.close());
 
+    if (options.signal?.aborted) throw new StartAbortedError("the sandbox host's start");
     const worker = await step(logger, "Starting the Worker in workerd", () =>
-      startLocalWorker({
-        configPath: options.wranglerConfig ?? join(PROJECT_ROOT, "wrangler.toml"),
-        persistDir: join(stateDir, "worker"),
-        port: options.workerPort,
-        s3: { ...access, prefix: secrets.s3.prefix },
-        hostUrl: host.url,
-        hostToken: secrets.hostToken,
-        webhookSecret: secrets.webhookSecret,
-        adminToken: secrets.adminToken,
-        sessionToken: secrets.sessionToken,
-        verbose: options.verbose,
+      unlessAborted(
+        startLocalWorker({
+          configPath: options.wranglerConfig ?? join(PROJECT_ROOT, "wrangler.toml"),
+          persistDir: join(stateDir, "worker"),
+          port: options.workerPort,
+          s3: { ...access, prefix: secrets.s3.prefix },
+          hostUrl: host.url,
+          hostToken: secrets.hostToken,
+          webhookSecret: secrets.webhookSecret,
+          adminToken: secrets.adminToken,
+          sessionToken: secrets.sessionToken,
+          verbose: options.verbose,
+          logger,
+        }),
+        options.signal,
+        "the Worker's start",
+        (late) => late.close(),
         logger,
-      }),
+      ),
     );
     stopping.push(() => worker.close());
     logger.info(`Worker at ${worker.url}`);

@@ -11,7 +11,7 @@ import type { Logger } from "../core/logger.ts";
 import type { PublishResult } from "../publisher/types.ts";
 import { parseStartOptions, type StartOptions, USAGE, UsageError } from "./config.ts";
 import { createStderrLogger } from "./log.ts";
-import { type OpenedSession, type Stack, startStack } from "./stack.ts";
+import { type OpenedSession, type Stack, StartAbortedError, startStack } from "./stack.ts";
 import { formatSkills, listFiles, readMountedSkills } from "./tree.ts";
 import { type TreeWatcher, watchTree } from "./watch.ts";
 
@@ -171,11 +171,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const logger = createStderrLogger("r2-skills", { verbose: options.verbose });
   const signal = waitForSignal(logger);
+  const abortStart = new AbortController();
+  void signal.promise.then(() => abortStart.abort());
   let stack: Stack | undefined;
   let watcher: TreeWatcher | undefined;
   let exitCode = 0;
   try {
-    stack = await startStack({ ...options, logger });
+    stack = await startStack({ ...options, logger, signal: abortStart.signal });
     if (!signal.received()) {
       const result = await stack.publish();
       logger.info(`${describePublish(result)}: ${describeChanges(result)}`);
@@ -199,8 +201,18 @@ async function main(argv: string[]): Promise<number> {
       }
     }
   } catch (error: unknown) {
-    logger.error(error instanceof Error ? error.message : String(error));
-    exitCode = 1;
+    if (error instanceof StartAbortedError) {
+      // startStack has already stopped what it had started.
+      logger.info(`${error.message}; stopped`);
+    } else if (signal.received()) {
+      // Ctrl-C also reaches s3fs and workerd, so a step in flight fails with it.
+      logger.info(
+        `Stopped while a step was running: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    } else {
+      logger.error(error instanceof Error ? error.message : String(error));
+      exitCode = 1;
+    }
   } finally {
     await watcher?.close();
     if (stack !== undefined) {

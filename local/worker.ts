@@ -86,19 +86,31 @@ export interface LocalWorker {
 
 const EXIT_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
+function isExitSignal(event: string | symbol): event is (typeof EXIT_SIGNALS)[number] {
+  return (EXIT_SIGNALS as readonly (string | symbol)[]).includes(event);
+}
+
 /**
- * Runs `start` and then removes the signal listeners it added. wrangler 4
- * (when its module loads) and Miniflare add SIGINT and SIGTERM listeners
- * that call `process.exit()` at once, which would end the local stack before
- * it unmounts its sessions. The stack disposes of the Worker itself.
+ * Runs `start` without the signal listeners it adds. wrangler 4 (when its
+ * module loads) and Miniflare add SIGINT and SIGTERM listeners that call
+ * `process.exit()` at once, which would end the local stack before it
+ * unmounts its sessions. Each such listener is removed right after it is
+ * added, so a Ctrl-C while workerd starts reaches only the stack's own
+ * handler, and the stack disposes of the Worker itself.
  */
 async function withoutExitListeners<T>(start: () => Promise<T>): Promise<T> {
   const before = new Map(
     EXIT_SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]),
   );
+  // "newListener" fires before the listener is added, so it is removed a microtask later.
+  const onNewListener = (event: string | symbol, listener: (...args: unknown[]) => void) => {
+    if (isExitSignal(event)) queueMicrotask(() => process.off(event, listener));
+  };
+  process.on("newListener", onNewListener);
   try {
     return await start();
   } finally {
+    process.off("newListener", onNewListener);
     for (const signal of EXIT_SIGNALS) {
       const kept = before.get(signal);
       for (const listener of process.listeners(signal)) {

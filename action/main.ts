@@ -103,6 +103,12 @@ async function run(): Promise<void> {
 
   const result = await publish(settings, createActionLogger());
   for (const problem of result.problems) annotate(problem);
+  if (result.decision?.current === false) {
+    core.warning(
+      `The Worker kept channel ${result.channel} where it is: ${result.decision.reason}. To serve version ${result.version} anyway, run: r2-skills rollback ${result.channel} ${result.version}`,
+      { title: "Channel not moved" },
+    );
+  }
   setOutputs(result);
   await writeSummary(summaryMarkdown(result));
 

@@ -83,7 +83,7 @@ function notificationLine(result: PublishResult): string {
     const decision = result.decision;
     if (decision === undefined) return "The Worker was notified.";
     if (decision.current) {
-      return `The Worker was notified and made this version current on channel \`${result.channel}\`.`;
+      return `The Worker was notified, and this version is current on channel \`${result.channel}\`.`;
     }
     return `The Worker was notified but kept channel \`${result.channel}\` where it is: ${escapeMarkdown(decision.reason)}.`;
   }

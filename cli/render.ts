@@ -27,7 +27,10 @@ function notificationLine(result: PublishResult): string {
   const decision = result.decision;
   if (decision === undefined) return "Worker notified";
   if (decision.current) return `Worker notified: current on channel ${result.channel}`;
-  return `Worker notified, channel ${result.channel} not moved: ${decision.reason}`;
+  return [
+    `Worker notified, channel ${result.channel} not moved: ${decision.reason}`,
+    `To serve this version anyway, run: r2-skills rollback ${result.channel} ${result.version}`,
+  ].join("\n");
 }
 
 export function resultText(result: PublishResult): string {

@@ -62289,6 +62289,9 @@ async function run() {
     const result = await (0,_publisher_publish_js__WEBPACK_IMPORTED_MODULE_2__/* .publish */ .m)(settings, (0,_logger_js__WEBPACK_IMPORTED_MODULE_4__/* .createActionLogger */ .D)());
     for (const problem of result.problems)
         annotate(problem);
+    if (result.decision?.current === false) {
+        _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`The Worker kept channel ${result.channel} where it is: ${result.decision.reason}. To serve version ${result.version} anyway, run: r2-skills rollback ${result.channel} ${result.version}`, { title: "Channel not moved" });
+    }
     setOutputs(result);
     await (0,_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .writeSummary */ .Sy)((0,_summary_js__WEBPACK_IMPORTED_MODULE_6__/* .summaryMarkdown */ .eH)(result));
     if (result.outcome === "invalid") {
@@ -62717,7 +62720,7 @@ function notificationLine(result) {
         if (decision === undefined)
             return "The Worker was notified.";
         if (decision.current) {
-            return `The Worker was notified and made this version current on channel \`${result.channel}\`.`;
+            return `The Worker was notified, and this version is current on channel \`${result.channel}\`.`;
         }
         return `The Worker was notified but kept channel \`${result.channel}\` where it is: ${escapeMarkdown(decision.reason)}.`;
     }
@@ -65126,7 +65129,7 @@ async function writeHead(store, input, logger) {
         publishedAt: new Date().toISOString(),
     });
     const key = (0,keys/* headKey */.Qo)(input.root, input.channel);
-    const newer = await findNewerHead(store, key, head);
+    const newer = input.replaceNewer ? undefined : await findNewerHead(store, key, head);
     if (newer !== undefined) {
         logger.warn(`Kept ${key}: it names version ${newer.version}, committed at ${newer.commit.timestamp}, newer than ${head.version} committed at ${head.commit.timestamp}`);
         return { head, bytes: 0 };
@@ -66926,6 +66929,7 @@ async function publishChecked(input, logger) {
             manifestSha256,
             base: result.base,
             run: source.run,
+            replaceNewer: source.mode === "working-tree",
         }, logger);
         result.bytesUploaded += stored.bytes;
         return stored.head;
@@ -66966,7 +66970,7 @@ async function notifyPublished(settings, data, result, logger) {
         throw new errors/* PublishError */.S(error.code, `Version ${data.version} is published and the head of channel ${data.channel} names it, but the Worker was not notified, so the channel's current version is unchanged: ${error.message}. After fixing this, re-run the publish or send the notification again with: r2-skills notify ${data.version} --channel ${data.channel}`, { cause: error, result: { ...result, notified: false } });
     }
 }
-/** Logs whether the Worker moved the channel; a channel left in place is a warning. */
+/** Logs whether the Worker made the version current; the adapters decide how to present it. */
 function logDecision(decision, data, logger) {
     if (decision === undefined)
         return;
@@ -66975,7 +66979,7 @@ function logDecision(decision, data, logger) {
         logger.info(`Version ${data.version} is current on channel ${data.channel}`, fields);
         return;
     }
-    logger.warn(`The Worker recorded version ${data.version} but kept channel ${data.channel} where it is: ${decision.reason}. To serve this version anyway, run: r2-skills rollback ${data.channel} ${data.version}`, fields);
+    logger.info(`The Worker recorded version ${data.version} but kept channel ${data.channel} where it is: ${decision.reason}`, fields);
 }
 
 

@@ -42,6 +42,8 @@ skills folder, opens a session and republishes on every change.
 Options:
   --once               Publish, open one session, print the result and exit
   --json               With --once: print one JSON object on stdout, logs on stderr
+                       (run npm start --silent -- --once --json, so that npm's
+                       own lines stay off stdout)
   --skills PATH        Skills folder, relative to the repository (default: skills)
   --channel NAME       Channel to publish to (default: production)
   --mount MODE         auto, s3fs or copy (default: auto, s3fs when it works)

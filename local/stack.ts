@@ -305,7 +305,14 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         step(logger, `Publishing ${options.skillsPath} to channel ${options.channel}`, async () => {
           const result = await publishOrThrow(settings, logger);
           if (result.decision?.current !== false) return result;
-          await makeCurrent(worker.url, local.adminToken, options.channel, result.version);
+          try {
+            await makeCurrent(worker.url, local.adminToken, options.channel, result.version);
+          } catch (error: unknown) {
+            throw new Error(
+              `Version ${result.version} is published, but the Worker kept channel ${options.channel} on another version (${result.decision.reason}) and making it current failed: ${error instanceof Error ? error.message : String(error)}`,
+              { cause: error },
+            );
+          }
           logger.info(
             `The local stack serves the skills folder as it is, so it made version ${result.version} current on channel ${options.channel} with a rollback`,
           );

@@ -2,7 +2,7 @@
  * `npm start`: runs the local stack, publishes the skills folder, opens a
  * session and shows what it sees, then republishes on every change until
  * Ctrl-C. `--once` does one round and exits; `--json` prints that round as
- * one JSON object on stdout.
+ * one JSON object on stdout, which is all of stdout under `npm start --silent`.
  */
 
 import { stat } from "node:fs/promises";

@@ -38,6 +38,12 @@ export interface HeadInput {
   manifestSha256: string;
   base: string | null;
   run: RunInfo | null;
+  /**
+   * Replaces a stored head even when it names a newer commit. A working-tree
+   * publish sets it: the tree on disk is what the next publish compares
+   * with, even when it matches an older commit (an edit undone).
+   */
+  replaceNewer: boolean;
 }
 
 /**
@@ -69,7 +75,7 @@ export async function writeHead(
     publishedAt: new Date().toISOString(),
   });
   const key = headKey(input.root, input.channel);
-  const newer = await findNewerHead(store, key, head);
+  const newer = input.replaceNewer ? undefined : await findNewerHead(store, key, head);
   if (newer !== undefined) {
     logger.warn(
       `Kept ${key}: it names version ${newer.version}, committed at ${newer.commit.timestamp}, newer than ${head.version} committed at ${head.commit.timestamp}`,

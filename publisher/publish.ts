@@ -194,6 +194,7 @@ async function publishChecked(input: CheckedPublish, logger: Logger): Promise<Pu
         manifestSha256,
         base: result.base,
         run: source.run,
+        replaceNewer: source.mode === "working-tree",
       },
       logger,
     );
@@ -245,7 +246,7 @@ async function notifyPublished(
   }
 }
 
-/** Logs whether the Worker moved the channel; a channel left in place is a warning. */
+/** Logs whether the Worker made the version current; the adapters decide how to present it. */
 function logDecision(
   decision: WorkerDecision | undefined,
   data: NotificationData,
@@ -257,8 +258,8 @@ function logDecision(
     logger.info(`Version ${data.version} is current on channel ${data.channel}`, fields);
     return;
   }
-  logger.warn(
-    `The Worker recorded version ${data.version} but kept channel ${data.channel} where it is: ${decision.reason}. To serve this version anyway, run: r2-skills rollback ${data.channel} ${data.version}`,
+  logger.info(
+    `The Worker recorded version ${data.version} but kept channel ${data.channel} where it is: ${decision.reason}`,
     fields,
   );
 }

@@ -46401,7 +46401,7 @@ async function writeHead(store, input, logger) {
         publishedAt: new Date().toISOString(),
     });
     const key = headKey(input.root, input.channel);
-    const newer = await findNewerHead(store, key, head);
+    const newer = input.replaceNewer ? undefined : await findNewerHead(store, key, head);
     if (newer !== undefined) {
         logger.warn(`Kept ${key}: it names version ${newer.version}, committed at ${newer.commit.timestamp}, newer than ${head.version} committed at ${head.commit.timestamp}`);
         return { head, bytes: 0 };
@@ -47220,6 +47220,7 @@ async function publishChecked(input, logger) {
             manifestSha256,
             base: result.base,
             run: source.run,
+            replaceNewer: source.mode === "working-tree",
         }, logger);
         result.bytesUploaded += stored.bytes;
         return stored.head;
@@ -47260,7 +47261,7 @@ async function notifyPublished(settings, data, result, logger) {
         throw new PublishError(error.code, `Version ${data.version} is published and the head of channel ${data.channel} names it, but the Worker was not notified, so the channel's current version is unchanged: ${error.message}. After fixing this, re-run the publish or send the notification again with: r2-skills notify ${data.version} --channel ${data.channel}`, { cause: error, result: { ...result, notified: false } });
     }
 }
-/** Logs whether the Worker moved the channel; a channel left in place is a warning. */
+/** Logs whether the Worker made the version current; the adapters decide how to present it. */
 function logDecision(decision, data, logger) {
     if (decision === undefined)
         return;
@@ -47269,7 +47270,7 @@ function logDecision(decision, data, logger) {
         logger.info(`Version ${data.version} is current on channel ${data.channel}`, fields);
         return;
     }
-    logger.warn(`The Worker recorded version ${data.version} but kept channel ${data.channel} where it is: ${decision.reason}. To serve this version anyway, run: r2-skills rollback ${data.channel} ${data.version}`, fields);
+    logger.info(`The Worker recorded version ${data.version} but kept channel ${data.channel} where it is: ${decision.reason}`, fields);
 }
 
 ;// CONCATENATED MODULE: ./cli/render.ts
@@ -47301,7 +47302,10 @@ function notificationLine(result) {
         return "Worker notified";
     if (decision.current)
         return `Worker notified: current on channel ${result.channel}`;
-    return `Worker notified, channel ${result.channel} not moved: ${decision.reason}`;
+    return [
+        `Worker notified, channel ${result.channel} not moved: ${decision.reason}`,
+        `To serve this version anyway, run: r2-skills rollback ${result.channel} ${result.version}`,
+    ].join("\n");
 }
 function resultText(result) {
     const lines = [

@@ -112,7 +112,7 @@ describe("action bundle", () => {
     expect(run.summary).toMatch(/\| review \| added \| 1 \| \d+ B \|/);
     expect(run.summary).toContain("Uploaded: 3 files");
     expect(run.summary).toContain(
-      "The Worker was notified and made this version current on channel `production`.",
+      "The Worker was notified, and this version is current on channel `production`.",
     );
   });
 
@@ -131,7 +131,7 @@ describe("action bundle", () => {
       "The Worker was notified but kept channel `production` where it is: channel points at a newer commit.",
     );
     expect(run.stdout).toContain(
-      `To serve this version anyway, run: r2-skills rollback production ${sha}`,
+      `To serve version ${sha} anyway, run: r2-skills rollback production ${sha}`,
     );
   });
 

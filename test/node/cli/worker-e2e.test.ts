@@ -135,7 +135,7 @@ describe("cli with the Worker", () => {
     expect(run.stdout).toContain(
       `Worker notified, channel production not moved: channel "production" was rolled back to ${firstSha}`,
     );
-    expect(run.stderr).toContain(
+    expect(run.stdout).toContain(
       `To serve this version anyway, run: r2-skills rollback production ${secondSha}`,
     );
     expect((await currentVersion()).version).toBe(firstSha);

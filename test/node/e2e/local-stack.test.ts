@@ -207,6 +207,15 @@ function describeMode(mode: MountMode): void {
       const session = await stack.openSession();
       expect(session.version).toBe(secondSha);
       expect(await listFiles(session.mountPath)).toEqual(SECOND_FILES);
+
+      // The head names the restored version, so the next publish compares with it.
+      await repo.write("skills/gamma/extra.md", "# Second draft\n");
+      const next = await stack.publish();
+      expect(next.base).toBe(secondSha);
+      expect(next.changedSkills).toEqual(["gamma"]);
+      expect(next.uploaded).toBe(1);
+      await repo.remove("skills/gamma/extra.md");
+      expect((await stack.publish()).version).toBe(secondSha);
     });
 
     it("unmounts every session on stop", async () => {

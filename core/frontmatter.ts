@@ -6,7 +6,16 @@
  * for validation to reject instead of becoming the string "123".
  */
 
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from "yaml";
 
 export interface FrontmatterField {
   key: string;
@@ -118,27 +127,49 @@ export function parseFrontmatter(text: string): Frontmatter {
     }
     const childLines = new Map<string, number>();
     const childSources = new Map<string, string>();
-    const valueNode = pair.value as Node | null;
+    const valueNode = resolveAlias(pair.value as Node | null, document);
     if (isMap(valueNode)) {
       for (const child of valueNode.items) {
         const childKey = child.key as Node | null;
         if (!isScalar(childKey)) continue;
         childLines.set(String(childKey.value), lineOf(childKey.range?.[0]));
-        const childValue = child.value as Node | null;
+        const childValue = resolveAlias(child.value as Node | null, document);
         const childSource = childValue === null ? "" : scalarSource(childValue);
         if (childSource !== undefined) childSources.set(String(childKey.value), childSource);
       }
     }
-    const value =
-      valueNode === null
-        ? null
-        : isSeq(valueNode) || isMap(valueNode) || isScalar(valueNode)
-          ? valueNode.toJSON()
-          : null;
+    let value: unknown = null;
+    if (isSeq(valueNode) || isMap(valueNode) || isScalar(valueNode)) {
+      try {
+        // With the document, aliases inside a list or a mapping resolve too.
+        value = valueNode.toJS(document, { maxAliasCount: MAX_ALIAS_COUNT });
+      } catch (error: unknown) {
+        // yaml throws a ReferenceError when the aliases expand past maxAliasCount.
+        if (!(error instanceof ReferenceError)) throw error;
+        result.errors.push({
+          line,
+          message: `Invalid YAML: the value of "${keyNode.value}" expands more than ${MAX_ALIAS_COUNT} aliases; write it out instead`,
+        });
+        continue;
+      }
+    }
     const source = valueNode === null ? "" : scalarSource(valueNode);
     result.fields.push({ key: keyNode.value, value, source, line, childLines, childSources });
   }
   return result;
+}
+
+/** Alias expansions allowed in one value, so a "billion laughs" document cannot grow without bound. */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * Returns the node an alias (`*name`) refers to, so a value reached through
+ * an anchor is read like one written in place; other nodes are returned as
+ * they are.
+ */
+function resolveAlias(node: Node | null, document: Document): Node | null {
+  if (node === null || !isAlias(node)) return node;
+  return (node.resolve(document) as Node | undefined) ?? null;
 }
 
 /** Returns the text of a scalar node as the file spells it, or `undefined` for other nodes. */

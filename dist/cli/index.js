@@ -45205,28 +45205,52 @@ function parseFrontmatter(text) {
         }
         const childLines = new Map();
         const childSources = new Map();
-        const valueNode = pair.value;
+        const valueNode = resolveAlias(pair.value, document);
         if ((0,dist/* isMap */.jh)(valueNode)) {
             for (const child of valueNode.items) {
                 const childKey = child.key;
                 if (!(0,dist/* isScalar */.jn)(childKey))
                     continue;
                 childLines.set(String(childKey.value), lineOf(childKey.range?.[0]));
-                const childValue = child.value;
+                const childValue = resolveAlias(child.value, document);
                 const childSource = childValue === null ? "" : scalarSource(childValue);
                 if (childSource !== undefined)
                     childSources.set(String(childKey.value), childSource);
             }
         }
-        const value = valueNode === null
-            ? null
-            : (0,dist/* isSeq */.oP)(valueNode) || (0,dist/* isMap */.jh)(valueNode) || (0,dist/* isScalar */.jn)(valueNode)
-                ? valueNode.toJSON()
-                : null;
+        let value = null;
+        if ((0,dist/* isSeq */.oP)(valueNode) || (0,dist/* isMap */.jh)(valueNode) || (0,dist/* isScalar */.jn)(valueNode)) {
+            try {
+                // With the document, aliases inside a list or a mapping resolve too.
+                value = valueNode.toJS(document, { maxAliasCount: MAX_ALIAS_COUNT });
+            }
+            catch (error) {
+                // yaml throws a ReferenceError when the aliases expand past maxAliasCount.
+                if (!(error instanceof ReferenceError))
+                    throw error;
+                result.errors.push({
+                    line,
+                    message: `Invalid YAML: the value of "${keyNode.value}" expands more than ${MAX_ALIAS_COUNT} aliases; write it out instead`,
+                });
+                continue;
+            }
+        }
         const source = valueNode === null ? "" : scalarSource(valueNode);
         result.fields.push({ key: keyNode.value, value, source, line, childLines, childSources });
     }
     return result;
+}
+/** Alias expansions allowed in one value, so a "billion laughs" document cannot grow without bound. */
+const MAX_ALIAS_COUNT = 100;
+/**
+ * Returns the node an alias (`*name`) refers to, so a value reached through
+ * an anchor is read like one written in place; other nodes are returned as
+ * they are.
+ */
+function resolveAlias(node, document) {
+    if (node === null || !(0,dist/* isAlias */.Vj)(node))
+        return node;
+    return node.resolve(document) ?? null;
 }
 /** Returns the text of a scalar node as the file spells it, or `undefined` for other nodes. */
 function scalarSource(node) {
@@ -51419,7 +51443,7 @@ __webpack_unused_export__ = errors.YAMLError;
 __webpack_unused_export__ = errors.YAMLParseError;
 __webpack_unused_export__ = errors.YAMLWarning;
 __webpack_unused_export__ = Alias.Alias;
-__webpack_unused_export__ = identity.isAlias;
+exports.Vj = identity.isAlias;
 __webpack_unused_export__ = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
 exports.jh = identity.isMap;

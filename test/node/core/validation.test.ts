@@ -138,6 +138,25 @@ describe("validateSkillFile", () => {
     ]);
   });
 
+  it("reads values through YAML aliases", () => {
+    const text =
+      "---\nx: &text Fills PDF forms. Use for forms.\nname: pdf-tools\ndescription: *text\nmetadata:\n  owner: *text\n---\nbody\n";
+    expect(errors(check(text).problems)).toEqual([]);
+  });
+
+  it("reports an alias bomb instead of expanding it", () => {
+    const anchors = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+    for (let level = 1; level < 8; level++) {
+      const name = String.fromCharCode(97 + level);
+      const previous = String.fromCharCode(96 + level);
+      anchors.push(`${name}: &${name} [${Array(10).fill(`*${previous}`).join(", ")}]`);
+    }
+    const text = `---\nname: pdf-tools\n${anchors.join("\n")}\ndescription: *h\n---\nbody\n`;
+    expect(errors(check(text).problems)).toContain(
+      '11: Invalid YAML: the value of "description" expands more than 100 aliases; write it out instead',
+    );
+  });
+
   it("reports an empty name with the fix", () => {
     const text = "---\nname:\ndescription: Fill forms.\n---\nbody\n";
     expect(errors(check(text).problems)).toEqual([

@@ -255,7 +255,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
     stopping.push(() => host.close());
 
-    if (options.signal?.aborted) throw new StartAbortedError("the sandbox host's start");
+    if (options.signal?.aborted) throw new StartAbortedError("the steps before the Worker's start");
     const worker = await step(logger, "Starting the Worker in workerd", () =>
       unlessAborted(
         startLocalWorker({

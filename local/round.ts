@@ -41,8 +41,9 @@ export interface LocalPublishInput {
 
 /**
  * Returns publisher settings for the local stack: the working tree
- * (uncommitted changes included), strict validation, the local bucket and
- * the local Worker's webhook.
+ * (uncommitted changes included), the local bucket, the local Worker's
+ * webhook and the Action's default validation (`claude-code`), so that
+ * `npm start` accepts the same skills as the Action.
  */
 export function localPublishSettings(input: LocalPublishInput): PublishSettings {
   const { local } = input;
@@ -66,7 +67,7 @@ export function localPublishSettings(input: LocalPublishInput): PublishSettings 
       forcePathStyle: true,
     },
     channel: input.channel,
-    validation: "strict",
+    validation: "claude-code",
     dryRun: false,
     notify: {
       url: `${local.workerUrl}/webhooks/publish`,

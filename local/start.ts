@@ -176,6 +176,8 @@ async function main(argv: string[]): Promise<number> {
   let stack: Stack | undefined;
   let watcher: TreeWatcher | undefined;
   let exitCode = 0;
+  /** Whether the first round printed its result; a signal before that makes `--once` fail. */
+  let shown = false;
   try {
     stack = await startStack({ ...options, logger, signal: abortStart.signal });
     if (!signal.received()) {
@@ -195,6 +197,7 @@ async function main(argv: string[]): Promise<number> {
       } else {
         await showSession(session, result);
       }
+      shown = true;
       if (!options.once) {
         watcher = await watchSkills(options, stack, { session }, logger);
         await signal.promise;
@@ -226,6 +229,9 @@ async function main(argv: string[]): Promise<number> {
       }
     }
   }
+  // 128 + SIGINT, as a shell reports it: a script reading --once --json output
+  // must not mistake an interrupted run for one that printed its result.
+  if (exitCode === 0 && !shown && signal.received()) exitCode = 130;
   return exitCode;
 }
 

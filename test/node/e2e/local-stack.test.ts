@@ -218,6 +218,19 @@ function describeMode(mode: MountMode): void {
       expect((await stack.publish()).version).toBe(secondSha);
     });
 
+    it("accepts Claude Code fields as the Action does", async () => {
+      const original = skillFile("gamma", "Adds gamma. Use for gamma.", "Gamma.");
+      await repo.write(
+        "skills/gamma/SKILL.md",
+        original.replace("---\n\n", "model: claude-sonnet-4-5\n---\n\n"),
+      );
+      const result = await stack.publish();
+      expect(result.outcome).toBe("published");
+      expect(result.problems.filter((problem) => problem.severity === "error")).toEqual([]);
+      await repo.write("skills/gamma/SKILL.md", original);
+      expect((await stack.publish()).version).toBe(secondSha);
+    });
+
     it("unmounts every session on stop", async () => {
       const paths = [first.mountPath, second.mountPath];
       await stack.stop();

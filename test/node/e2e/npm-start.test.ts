@@ -30,6 +30,15 @@ interface Run {
 }
 
 /** Environment of each run: no colors, and `configHome` as the user's configuration folder. */
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function runEnvironment(configHome: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", XDG_CONFIG_HOME: configHome };
   delete env.WRANGLER_LOG_PATH;
@@ -246,6 +255,43 @@ describe("npm start --once --json", () => {
       const sessions = join(clone, ".r2-skills", "sessions");
       expect((await listMountPoints()).filter((point) => point.startsWith(sessions))).toEqual([]);
       await execFileAsync("git", ["checkout", "--", "skills"], { cwd: clone });
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    "stops cleanly on Ctrl-C during the start",
+    async () => {
+      const child = spawn("npm", ["start", "--silent", "--", "--once", "--json"], {
+        cwd: clone,
+        env: runEnvironment(configHome),
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+        stdout += chunk;
+      });
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+        stderr += chunk;
+      });
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      const drained = new Promise<void>((resolve) => child.stderr.once("end", resolve));
+      await pollUntil(
+        async () => stderr.includes("Starting the Worker in workerd"),
+        RUN_TIMEOUT_MS,
+        () => `npm start never started the Worker; stderr:\n${stderr}`,
+      );
+      process.kill(-(child.pid ?? 0), "SIGINT");
+
+      expect(await exited).toBe(130);
+      await drained;
+      expect(stdout).toBe("");
+      expect(stderr).toContain("Received SIGINT: stopping");
+      expect(await exists(join(clone, ".r2-skills", "stack.pid"))).toBe(false);
+      const sessions = join(clone, ".r2-skills", "sessions");
+      expect((await listMountPoints()).filter((point) => point.startsWith(sessions))).toEqual([]);
     },
     RUN_TIMEOUT_MS,
   );

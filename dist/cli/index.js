@@ -47690,7 +47690,9 @@ async function runRollback(command, logger) {
         reason: command.reason,
     });
     const previous = isFields(body) && typeof body.previous === "string" ? body.previous : null;
-    const text = `Channel ${command.channel} now serves ${command.version}${previous === null ? "" : ` (was ${previous})`}; new sessions mount it\n`;
+    const text = previous === command.version
+        ? `Channel ${command.channel} already served ${command.version}; the rollback is recorded in its history\n`
+        : `Channel ${command.channel} now serves ${command.version}${previous === null ? "" : ` (was ${previous})`}; new sessions mount it\n`;
     return { exitCode: 0, json: isFields(body) ? body : { result: body }, text };
 }
 

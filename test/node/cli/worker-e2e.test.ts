@@ -118,6 +118,18 @@ describe("cli with the Worker", () => {
     expect(text.stdout).toContain("history, newest first:");
   });
 
+  it("rollback to the current version says so", async () => {
+    const run = await runCli(["rollback", "production", firstSha], {
+      cwd: repo.root,
+      env: stackEnv(),
+    });
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toBe(
+      `Channel production already served ${firstSha}; the rollback is recorded in its history\n`,
+    );
+    expect((await currentVersion()).version).toBe(firstSha);
+  });
+
   it("notify delivers a version again", async () => {
     const run = await runCli(["notify", secondSha, "--json"], { cwd: repo.root, env: stackEnv() });
     expect(run.exitCode).toBe(0);

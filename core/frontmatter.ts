@@ -163,9 +163,9 @@ export function parseFrontmatter(text: string): Frontmatter {
 const MAX_ALIAS_COUNT = 100;
 
 /**
- * Returns the node an alias (`*name`) refers to, so a value reached through
- * an anchor is read like one written in place; other nodes are returned as
- * they are.
+ * Returns the node an alias (`*name`) refers to, so that a value reached
+ * through an anchor reads like one written in place. Other nodes are
+ * returned as they are.
  */
 function resolveAlias(node: Node | null, document: Document): Node | null {
   if (node === null || !isAlias(node)) return node;

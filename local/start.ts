@@ -133,7 +133,7 @@ async function watchSkills(
     },
     onError: (error) => logger.error(`Watching ${folder} failed: ${error.message}`),
   });
-  // A save before the first scan ends would be missed, so say "Watching" only after it.
+  // A save before the first scan ends would be missed, so log "Watching" only after it.
   await watcher.ready;
   logger.info(`Watching ${folder} for changes; press Ctrl-C to stop`);
   return watcher;
@@ -177,7 +177,7 @@ async function main(argv: string[]): Promise<number> {
   let watcher: TreeWatcher | undefined;
   let exitCode = 0;
   /** Whether the first round printed its result; a signal before that makes `--once` fail. */
-  let shown = false;
+  let resultPrinted = false;
   try {
     stack = await startStack({ ...options, logger, signal: abortStart.signal });
     if (!signal.received()) {
@@ -197,7 +197,7 @@ async function main(argv: string[]): Promise<number> {
       } else {
         await showSession(session, result);
       }
-      shown = true;
+      resultPrinted = true;
       if (!options.once) {
         watcher = await watchSkills(options, stack, { session }, logger);
         await signal.promise;
@@ -231,7 +231,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // 128 + SIGINT, as a shell reports it: a script reading --once --json output
   // must not mistake an interrupted run for one that printed its result.
-  if (exitCode === 0 && !shown && signal.received()) exitCode = 130;
+  if (exitCode === 0 && !resultPrinted && signal.received()) exitCode = 130;
   return exitCode;
 }
 

@@ -2,7 +2,7 @@
  * `npm start --silent -- --once --json` as a user runs it: in a fresh clone
  * of this repository with no `.r2-skills/` yet, then again to reuse its
  * secrets and data, then with an invalid skill. Each run gets its own
- * XDG_CONFIG_HOME, so the test sees what wrangler would write to the user's
+ * XDG_CONFIG_HOME, so the test can check what wrangler would write to the user's
  * configuration folder.
  */
 
@@ -43,6 +43,44 @@ function runEnvironment(configHome: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", XDG_CONFIG_HOME: configHome };
   delete env.WRANGLER_LOG_PATH;
   return env;
+}
+
+/** A running `npm start` in its own process group, with its output so far. */
+interface RunningStack {
+  stdout(): string;
+  stderr(): string;
+  /** Sends SIGINT to npm and everything under it, as Ctrl-C does. */
+  interrupt(): void;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves when the last process holding the pipes, the stack itself, has exited. */
+  drained: Promise<void>;
+}
+
+function spawnNpmStart(cwd: string, configHome: string, args: string[]): RunningStack {
+  const child = spawn("npm", args, {
+    cwd,
+    env: runEnvironment(configHome),
+    stdio: ["ignore", "pipe", "pipe"],
+    // Its own process group, so SIGINT reaches npm and everything under it.
+    detached: true,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    interrupt: () => process.kill(-(child.pid ?? 0), "SIGINT"),
+    exited: new Promise((resolve) => {
+      child.once("exit", (code, signal) => resolve({ code, signal }));
+    }),
+    drained: new Promise((resolve) => child.stderr.once("end", resolve)),
+  };
 }
 
 function runNpmStart(cwd: string, configHome: string, extra: string[] = []): Promise<Run> {
@@ -197,61 +235,39 @@ describe("npm start --once --json", () => {
   it(
     "republishes on change and cleans up on Ctrl-C",
     async () => {
-      const child = spawn("npm", ["start"], {
-        cwd: clone,
-        env: runEnvironment(configHome),
-        stdio: ["ignore", "pipe", "pipe"],
-        // Its own process group, so SIGINT reaches npm and everything under it, as Ctrl-C does.
-        detached: true,
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        stdout += chunk;
-      });
-      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-        stderr += chunk;
-      });
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-        (resolve) => {
-          child.once("exit", (code, signal) => resolve({ code, signal }));
-        },
-      );
-      // The pipes close when the last process holding them, the stack itself, has exited.
-      const drained = new Promise<void>((resolve) => child.stderr.once("end", resolve));
-      const pid = child.pid ?? 0;
+      const stack = spawnNpmStart(clone, configHome, ["start"]);
       try {
         await pollUntil(
-          async () => stderr.includes("Watching"),
+          async () => stack.stderr().includes("Watching"),
           RUN_TIMEOUT_MS,
-          () => `npm start never watched; stderr:\n${stderr}`,
+          () => `npm start never watched; stderr:\n${stack.stderr()}`,
         );
-        expect(stdout).toContain(`Version ${head} is current on channel production`);
-        expect(stdout).toContain("commit-message: Writes and checks git commit messages");
-        expect(stdout).toContain("commit-message/scripts/check-commit-message.sh*");
+        expect(stack.stdout()).toContain(`Version ${head} is current on channel production`);
+        expect(stack.stdout()).toContain("commit-message: Writes and checks git commit messages");
+        expect(stack.stdout()).toContain("commit-message/scripts/check-commit-message.sh*");
 
         await writeFile(
           join(clone, "skills", "api-review", "references", "compatibility.md"),
           "# Changed\n",
         );
         await pollUntil(
-          async () => stdout.includes("New sessions get version local-"),
+          async () => stack.stdout().includes("New sessions get version local-"),
           60_000,
-          () => `no republish; stderr:\n${stderr}`,
+          () => `no republish; stderr:\n${stack.stderr()}`,
         );
-        expect(stdout).toMatch(
+        expect(stack.stdout()).toMatch(
           /Published version local-[0-9a-f]+: api-review changed; 1 file\(s\) uploaded/,
         );
-        expect(stdout).toMatch(new RegExp(`keeps version ${head}`));
+        expect(stack.stdout()).toMatch(new RegExp(`keeps version ${head}`));
       } finally {
-        process.kill(-pid, "SIGINT");
+        stack.interrupt();
       }
       // npm itself may end on the SIGINT, as it does on Ctrl-C; the stack must exit cleanly.
-      const exit = await exited;
+      const exit = await stack.exited;
       expect(exit.code === 0 || exit.signal === "SIGINT", JSON.stringify(exit)).toBe(true);
-      await drained;
-      expect(stderr).toContain("Received SIGINT: stopping");
-      expect(stderr).toContain("Stopped");
+      await stack.drained;
+      expect(stack.stderr()).toContain("Received SIGINT: stopping");
+      expect(stack.stderr()).toContain("Stopped");
       const sessions = join(clone, ".r2-skills", "sessions");
       expect((await listMountPoints()).filter((point) => point.startsWith(sessions))).toEqual([]);
       await execFileAsync("git", ["checkout", "--", "skills"], { cwd: clone });
@@ -262,33 +278,24 @@ describe("npm start --once --json", () => {
   it(
     "stops cleanly on Ctrl-C during the start",
     async () => {
-      const child = spawn("npm", ["start", "--silent", "--", "--once", "--json"], {
-        cwd: clone,
-        env: runEnvironment(configHome),
-        stdio: ["ignore", "pipe", "pipe"],
-        detached: true,
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-        stdout += chunk;
-      });
-      child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-        stderr += chunk;
-      });
-      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-      const drained = new Promise<void>((resolve) => child.stderr.once("end", resolve));
+      const stack = spawnNpmStart(clone, configHome, [
+        "start",
+        "--silent",
+        "--",
+        "--once",
+        "--json",
+      ]);
       await pollUntil(
-        async () => stderr.includes("Starting the Worker in workerd"),
+        async () => stack.stderr().includes("Starting the Worker in workerd"),
         RUN_TIMEOUT_MS,
-        () => `npm start never started the Worker; stderr:\n${stderr}`,
+        () => `npm start never started the Worker; stderr:\n${stack.stderr()}`,
       );
-      process.kill(-(child.pid ?? 0), "SIGINT");
+      stack.interrupt();
 
-      expect(await exited).toBe(130);
-      await drained;
-      expect(stdout).toBe("");
-      expect(stderr).toContain("Received SIGINT: stopping");
+      expect((await stack.exited).code).toBe(130);
+      await stack.drained;
+      expect(stack.stdout()).toBe("");
+      expect(stack.stderr()).toContain("Received SIGINT: stopping");
       expect(await exists(join(clone, ".r2-skills", "stack.pid"))).toBe(false);
       const sessions = join(clone, ".r2-skills", "sessions");
       expect((await listMountPoints()).filter((point) => point.startsWith(sessions))).toEqual([]);

@@ -53,19 +53,23 @@ describe("startStack abort", () => {
     if (state !== undefined) await rm(state, { recursive: true, force: true });
   });
 
+  const stackOptions = () => ({
+    repositoryRoot: repo.root,
+    skillsPath: "skills",
+    stateDir: state,
+    channel: "production",
+    s3Port: 0,
+    workerPort: 0,
+    hostPort: 0,
+    mount: "copy" as const,
+    verbose: false,
+  });
+
   it("stops what started when aborted", async () => {
     const controller = new AbortController();
     const seen: string[] = [];
     const start = startStack({
-      repositoryRoot: repo.root,
-      skillsPath: "skills",
-      stateDir: state,
-      channel: "production",
-      s3Port: 0,
-      workerPort: 0,
-      hostPort: 0,
-      mount: "copy",
-      verbose: false,
+      ...stackOptions(),
       logger: abortingLogger(controller, "Starting the Worker in workerd", seen),
       signal: controller.signal,
     });
@@ -76,15 +80,7 @@ describe("startStack abort", () => {
 
     // The lock and the ports are free again, so a second start in the same folder works.
     const stack = await startStack({
-      repositoryRoot: repo.root,
-      skillsPath: "skills",
-      stateDir: state,
-      channel: "production",
-      s3Port: 0,
-      workerPort: 0,
-      hostPort: 0,
-      mount: "copy",
-      verbose: false,
+      ...stackOptions(),
       logger: abortingLogger(new AbortController(), "never", []),
     });
     await stack.stop();

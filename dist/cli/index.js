@@ -45243,9 +45243,9 @@ function parseFrontmatter(text) {
 /** Alias expansions allowed in one value, so a "billion laughs" document cannot grow without bound. */
 const MAX_ALIAS_COUNT = 100;
 /**
- * Returns the node an alias (`*name`) refers to, so a value reached through
- * an anchor is read like one written in place; other nodes are returned as
- * they are.
+ * Returns the node an alias (`*name`) refers to, so that a value reached
+ * through an anchor reads like one written in place. Other nodes are
+ * returned as they are.
  */
 function resolveAlias(node, document) {
     if (node === null || !(0,dist/* isAlias */.Vj)(node))
